@@ -1,0 +1,24 @@
+namespace Proxy.Engine.Config;
+
+/// <summary>
+/// A named set of upstream endpoints and how to reach them (Envoy's cluster). Immutable once published; the engine
+/// attaches live state (pools, counters) to it when the config is applied.
+/// </summary>
+public sealed class ClusterConfig
+{
+    /// <summary>Unique name, e.g. Envoy/Istio style <c>outbound|80|v1|reviews.default.svc.cluster.local</c>.</summary>
+    public required string Name { get; init; }
+
+    public required IReadOnlyList<EndpointConfig> Endpoints { get; init; }
+
+    public LoadBalancingPolicy LoadBalancing { get; init; } = LoadBalancingPolicy.LeastRequest;
+
+    /// <summary>TCP connect timeout. Istio default 10 s.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an upstream keep-alive connection may sit idle in the pool. Istio default 1 h.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Live state, attached by the engine when a config containing this cluster is applied.</summary>
+    internal Upstream.ClusterState? State { get; set; }
+}
