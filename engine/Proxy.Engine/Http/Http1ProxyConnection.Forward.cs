@@ -33,6 +33,7 @@ internal sealed partial class Http1ProxyConnection
                 upstream = connection;
             }
 
+            _activeUpstream = upstream;
             var upstreamInput = upstream.Transport.Input;
             var upstreamOutput = upstream.Transport.Output;
 
@@ -54,9 +55,7 @@ internal sealed partial class Http1ProxyConnection
                     await _downstream.Output.FlushAsync().ConfigureAwait(false);
                 }
 
-                requestBody = info.IsChunked
-                    ? BodyCopier.CopyChunkedAsync(_downstream.Input, upstreamOutput, encodeChunked: true, _context.Parser.Limits)
-                    : BodyCopier.CopyFixedAsync(_downstream.Input, upstreamOutput, info.ContentLength);
+                requestBody = SendRequestBodyAsync(upstream, info);
                 bodyPending = true;
             }
 
@@ -196,6 +195,7 @@ internal sealed partial class Http1ProxyConnection
                 return false;
             }
 
+            _activeUpstream = null;
             if (upstreamKeepAlive && !upstream.Transport.IsAborted)
             {
                 upstream.RequestCount++;
@@ -208,6 +208,24 @@ internal sealed partial class Http1ProxyConnection
 
             return keepAlive;
         }
+    }
+
+    /// <summary>
+    /// Streams the request body upstream. If the client goes away or sends broken framing, the upstream exchange
+    /// cannot complete: abort it so the response read waiting on it ends too.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(BodyCopyResult Result, long Copied)> SendRequestBodyAsync(UpstreamConnection upstream, HttpHeadInfo info)
+    {
+        var result = info.IsChunked
+            ? await BodyCopier.CopyChunkedAsync(_downstream.Input, upstream.Transport.Output, encodeChunked: true, _context.Parser.Limits).ConfigureAwait(false)
+            : await BodyCopier.CopyFixedAsync(_downstream.Input, upstream.Transport.Output, info.ContentLength).ConfigureAwait(false);
+        if (result.Result is BodyCopyResult.SourceEnded or BodyCopyResult.InvalidFraming)
+        {
+            upstream.Abort();
+        }
+
+        return result;
     }
 
     private async ValueTask<bool> TunnelAsync(

@@ -41,6 +41,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
     private readonly byte[] _clientAddress;
     private volatile bool _draining;
     private volatile bool _awaitingRequest;
+    private UpstreamConnection? _activeUpstream;
 
     public Http1ProxyConnection(SocketConnection downstream, ListenerState listener, ProxyContext context, ConnectionTracker tracker)
     {
@@ -71,7 +72,12 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
         }
     }
 
-    public void Abort() => _downstream.Abort();
+    /// <summary>Closes the connection and the upstream exchange it is in, if any, at once.</summary>
+    public void Abort()
+    {
+        _downstream.Abort();
+        Volatile.Read(ref _activeUpstream)?.Abort();
+    }
 
     private async Task ProcessAsync()
     {

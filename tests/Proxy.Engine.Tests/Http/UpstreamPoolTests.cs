@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Time.Testing;
+using Proxy.Engine.Config;
+using Proxy.Engine.Tests.Infrastructure;
+
+namespace Proxy.Engine.Tests.Http;
+
+/// <summary>Upstream keep-alive: reuse, idle timeout, closed idle connections, the keep-alive race.</summary>
+public sealed class UpstreamPoolTests
+{
+    [Fact]
+    public async Task ReusedConnectionClosedByUpstreamBeforeResponse_IsRetriedOnFreshConnection()
+    {
+        // The keep-alive race made deterministic: the backend answers the first request on each connection and
+        // silently closes on the second, exactly what an upstream whose idle timeout fired mid-flight does.
+        var served = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        await using var backend = new TestBackend(r =>
+            served.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1
+                ? BackendReply.Ok("fresh")
+                : new BackendReply([], CloseWithoutReply: true));
+        await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
+        await using var client = await proxy.ConnectAsync();
+
+        for (var i = 0; i < 3; i++)
+        {
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+            var response = await client.ReadResponseAsync();
+            Assert.Equal(200, response.Status);
+            Assert.Equal("fresh", response.BodyText);
+        }
+
+        Assert.Equal(3, backend.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task PostWithConsumedBody_IsNotReplayedOnStaleConnection()
+    {
+        var served = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
+        await using var backend = new TestBackend(r =>
+            served.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1
+                ? BackendReply.Ok("fresh")
+                : new BackendReply([], CloseWithoutReply: true));
+        await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        await client.SendAsync("POST /pay HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\n$10");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal(503, response.Status);
+        Assert.Single(backend.Requests, r => r.Target == "/pay");
+    }
+
+    [Fact]
+    public async Task IdleConnectionClosedByUpstream_IsNeverUsed()
+    {
+        await using var backend = new TestBackend(_ => BackendReply.Raw("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", closeAfter: true));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var cluster = ProxyFixture.Cluster("b", backend.EndPoint);
+        await using var proxy = await ProxyFixture.StartAsync(cluster, new ProxyServerOptions { TimeProvider = time });
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        var pool = cluster.State!.Endpoints[0].Pool;
+        await FailureTests.PollAsync(() => backend.OpenConnections == 0);
+
+        // The heartbeat notices the FIN and drops the connection from the pool.
+        await FailureTests.PollAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return pool.IdleCount == 0;
+        });
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        Assert.Equal(2, backend.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task IdleTimeout_ClosesPooledConnection()
+    {
+        await using var backend = new TestBackend();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var cluster = new ClusterConfig
+        {
+            Name = "b",
+            Endpoints = [new EndpointConfig("127.0.0.1", backend.Port)],
+            IdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        await using var proxy = await ProxyFixture.StartAsync(cluster, new ProxyServerOptions { TimeProvider = time });
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReadResponseAsync();
+        var pool = cluster.State!.Endpoints[0].Pool;
+        Assert.Equal(1, pool.IdleCount);
+
+        time.Advance(TimeSpan.FromSeconds(29));
+        Assert.Equal(1, pool.IdleCount);
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(0, pool.IdleCount);
+        await FailureTests.PollAsync(() => backend.OpenConnections == 0);
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        Assert.Equal(2, backend.ConnectionCount);
+    }
+
+    [Fact]
+    public async Task ConcurrentClients_ShareAndReuseUpstreamConnections()
+    {
+        await using var backend = new TestBackend();
+        await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
+
+        var clients = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => proxy.ConnectAsync()));
+        for (var round = 0; round < 20; round++)
+        {
+            await Task.WhenAll(clients.Select(async (c, i) =>
+            {
+                await c.SendAsync($"GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n");
+                Assert.Equal($"GET /{i}", (await c.ReadResponseAsync()).BodyText);
+            }));
+        }
+
+        foreach (var c in clients)
+        {
+            await c.DisposeAsync();
+        }
+
+        Assert.Equal(160, backend.Requests.Count);
+        Assert.InRange(backend.ConnectionCount, 1, 8);
+    }
+}

@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Proxy.Engine.Tests.Infrastructure;
+
+/// <summary>A request as the test backend received it.</summary>
+public sealed record BackendRequest(string Method, string Target, string Version, IReadOnlyList<KeyValuePair<string, string>> Headers, byte[] Body, int ConnectionId)
+{
+    public string? Header(string name)
+    {
+        foreach (var (n, v) in Headers)
+        {
+            if (string.Equals(n, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return v;
+            }
+        }
+
+        return null;
+    }
+
+    public int HeaderCount(string name) => Headers.Count(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>What the backend does with a request: write these bytes, then optionally close.</summary>
+public sealed record BackendReply(byte[] Bytes, bool CloseAfter = false, bool CloseWithoutReply = false)
+{
+    public static BackendReply Ok(string body, params string[] headers)
+    {
+        var sb = new StringBuilder("HTTP/1.1 200 OK\r\n");
+        foreach (var h in headers)
+        {
+            sb.Append(h).Append("\r\n");
+        }
+
+        sb.Append("Content-Length: ").Append(Encoding.UTF8.GetByteCount(body)).Append("\r\n\r\n").Append(body);
+        return new BackendReply(Encoding.UTF8.GetBytes(sb.ToString()));
+    }
+
+    public static BackendReply Raw(string text, bool closeAfter = false) => new(Encoding.Latin1.GetBytes(text), closeAfter);
+}
+
+/// <summary>
+/// A real HTTP/1.1 upstream on a loopback socket, scripted per request. Deliberately simple and independent of the
+/// code under test: it parses with plain string handling so a parser bug cannot hide itself.
+/// </summary>
+public sealed class TestBackend : IAsyncDisposable
+{
+    private readonly Socket _listener;
+    private readonly Func<BackendRequest, BackendReply> _handler;
+    private readonly CancellationTokenSource _cts = new();
+    private readonly ConcurrentBag<Socket> _sockets = [];
+    private readonly Task _acceptLoop;
+    private int _connections;
+    private int _openConnections;
+
+    public TestBackend(Func<BackendRequest, BackendReply>? handler = null)
+    {
+        _handler = handler ?? (r => BackendReply.Ok($"{r.Method} {r.Target}"));
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        _listener.Listen(128);
+        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
+        _acceptLoop = AcceptLoopAsync();
+    }
+
+    public IPEndPoint EndPoint { get; }
+
+    public int Port => EndPoint.Port;
+
+    public ConcurrentQueue<BackendRequest> Requests { get; } = new();
+
+    /// <summary>Connections accepted so far.</summary>
+    public int ConnectionCount => Volatile.Read(ref _connections);
+
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>Bytes of request bodies received, summed (for streaming tests that discard bodies).</summary>
+    public long BodyBytes => Interlocked.Read(ref _bodyBytes);
+
+    /// <summary>When set, bodies are counted and discarded instead of kept.</summary>
+    public bool DiscardBodies { get; init; }
+
+    private long _bodyBytes;
+
+    public async ValueTask DisposeAsync()
+    {
+        await _cts.CancelAsync();
+        _listener.Dispose();
+        foreach (var s in _sockets)
+        {
+            s.Dispose();
+        }
+
+        try
+        {
+            await _acceptLoop;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        _cts.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_cts.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptAsync(_cts.Token);
+            }
+            catch (Exception) when (_cts.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            var id = Interlocked.Increment(ref _connections);
+            Interlocked.Increment(ref _openConnections);
+            _sockets.Add(socket);
+            _ = Task.Run(() => ServeAsync(socket, id));
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, int id)
+    {
+        try
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            var reader = new ByteReader(stream);
+            while (true)
+            {
+                var head = await reader.ReadHeadAsync(_cts.Token);
+                if (head is null)
+                {
+                    return;
+                }
+
+                var lines = head.Split("\r\n");
+                var parts = lines[0].Split(' ');
+                var headers = new List<KeyValuePair<string, string>>();
+                for (var i = 1; i < lines.Length; i++)
+                {
+                    if (lines[i].Length == 0)
+                    {
+                        continue;
+                    }
+
+                    var colon = lines[i].IndexOf(':', StringComparison.Ordinal);
+                    headers.Add(new(lines[i][..colon], lines[i][(colon + 1)..].Trim()));
+                }
+
+                var request = new BackendRequest(parts[0], parts[1], parts[2], headers, [], id);
+                byte[] body;
+                if (string.Equals(request.Header("transfer-encoding"), "chunked", StringComparison.OrdinalIgnoreCase))
+                {
+                    body = await reader.ReadChunkedAsync(DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), _cts.Token);
+                }
+                else if (long.TryParse(request.Header("content-length"), out var length) && length > 0)
+                {
+                    body = await reader.ReadFixedAsync(length, DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), _cts.Token);
+                }
+                else
+                {
+                    body = [];
+                }
+
+                request = request with { Body = body };
+                Requests.Enqueue(request);
+                var reply = _handler(request);
+                if (reply.CloseWithoutReply)
+                {
+                    return;
+                }
+
+                await stream.WriteAsync(reply.Bytes, _cts.Token);
+                if (reply.CloseAfter || string.Equals(request.Header("connection"), "close", StringComparison.OrdinalIgnoreCase))
+                {
+                    socket.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+            }
+        }
+        catch (Exception) when (_cts.IsCancellationRequested)
+        {
+        }
+        catch (IOException)
+        {
+        }
+        catch (SocketException)
+        {
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _openConnections);
+        }
+    }
+}
