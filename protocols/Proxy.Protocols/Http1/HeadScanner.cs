@@ -59,10 +59,31 @@ internal struct HeadScanner
     {
         var reader = new SequenceReader<byte>(buffer);
         reader.Advance(scanned);
-        while (reader.TryReadTo(out ReadOnlySequence<byte> line, ByteLF))
+        while (!reader.End)
         {
-            bool endsWithCrLf = !line.IsEmpty && line.Slice(line.Length - 1).FirstSpan[0] == ByteCR;
-            if (OnLine(line.Length + 1, endsWithCrLf))
+            // A line that starts in the current segment and ends there is found with a plain span search; only the
+            // line that crosses into the next segment needs the slower sequence search.
+            ReadOnlySpan<byte> unread = reader.UnreadSpan;
+            int lf = unread.IndexOf(ByteLF);
+            long length;
+            bool endsWithCrLf;
+            if (lf >= 0)
+            {
+                length = lf + 1;
+                endsWithCrLf = lf > 0 && unread[lf - 1] == ByteCR;
+                reader.Advance(length);
+            }
+            else if (reader.TryReadTo(out ReadOnlySequence<byte> line, ByteLF))
+            {
+                length = line.Length + 1;
+                endsWithCrLf = line.Slice(line.Length - 1).FirstSpan[0] == ByteCR;
+            }
+            else
+            {
+                break;
+            }
+
+            if (OnLine(length, endsWithCrLf))
             {
                 headLength = checked((int)reader.Consumed);
                 return true;
