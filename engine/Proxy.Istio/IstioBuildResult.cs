@@ -17,7 +17,7 @@ public sealed class IstioBuildResult
     /// <summary>The compiled configuration; null whenever there is any error.</summary>
     public ProxyConfig? Config { get; }
 
-    /// <summary>Every error found, in source order (reading, then each document, then cross-object references).</summary>
+    /// <summary>Every error found, ordered by file and document (unreadable paths first).</summary>
     public IReadOnlyList<ConfigError> Errors { get; }
 
     /// <summary>Things accepted but not (yet) acted on, in the same <c>file[i] Kind ns/name: field: message</c> form.</summary>

@@ -45,10 +45,10 @@ public static class IstioConfigBuilder
 
         var parsed = IstioObjectParser.Parse(documents, diagnostics);
         var (listeners, clusters) = new IstioCompiler(parsed, options, diagnostics).Compile();
-        var warnings = diagnostics.Warnings.Select(static w => w.ToString()).ToList();
+        var warnings = InSourceOrder(diagnostics.Warnings, list).Select(static w => w.ToString()).ToList();
         if (diagnostics.Errors.Count > 0)
         {
-            return new IstioBuildResult(null, [.. diagnostics.Errors], warnings);
+            return new IstioBuildResult(null, InSourceOrder(diagnostics.Errors, list), warnings);
         }
 
         var config = new ProxyConfig
@@ -58,6 +58,21 @@ public static class IstioConfigBuilder
             Version = ContentHash(list),
         };
         return new IstioBuildResult(config, [], warnings);
+    }
+
+    /// <summary>
+    /// Orders problems by file (unreadable paths first), then document: syntax, object and cross-reference problems
+    /// are found in separate passes, but a user reads them file by file. The sort is stable within a document.
+    /// </summary>
+    private static List<ConfigError> InSourceOrder(IReadOnlyList<ConfigError> problems, List<IstioSource> sources)
+    {
+        var fileOrder = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < sources.Count; i++)
+        {
+            fileOrder.TryAdd(sources[i].Path, i);
+        }
+
+        return [.. problems.OrderBy(p => fileOrder.TryGetValue(p.File, out var i) ? i : -1).ThenBy(static p => p.DocumentIndex)];
     }
 
     /// <summary>First 12 hex digits of SHA-256 over every source's path and text, in order: changes with any edit.</summary>

@@ -16,6 +16,7 @@ internal static class StringMatchParser
     public static StringMatchConfig? Parse(YamlNode? node, string path, NodeReader reader, bool allowEmpty, out bool valid, bool allowPrefix = true)
     {
         valid = true;
+        var errorsBefore = reader.ErrorCount;
         var fields = reader.Mapping(node, path, ["exact", "prefix", "regex"]);
         if (fields is null)
         {
@@ -26,9 +27,23 @@ internal static class StringMatchParser
         var count = (fields.Has("exact") ? 1 : 0) + (fields.Has("prefix") ? 1 : 0) + (fields.Has("regex") ? 1 : 0);
         if (count == 0)
         {
-            if (!allowEmpty)
+            if (node is YamlMappingNode { Children.Count: 0 })
             {
-                reader.Error(path, "one of exact, prefix or regex is required");
+                // "{}": presence only where allowed (headers, query parameters).
+                if (!allowEmpty)
+                {
+                    reader.Error(path, "one of exact, prefix or regex is required");
+                    valid = false;
+                }
+            }
+            else
+            {
+                // Unknown keys were reported by Mapping; a key with a null value was not.
+                if (reader.ErrorCount == errorsBefore)
+                {
+                    reader.Error(path, "exact, prefix or regex must have a value");
+                }
+
                 valid = false;
             }
 
