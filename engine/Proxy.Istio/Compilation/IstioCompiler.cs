@@ -179,7 +179,7 @@ internal sealed class IstioCompiler
 
             var name = route.Name ?? $"{vs.Meta.Namespace}/{vs.Meta.Name}.http[{route.Index}]";
             routes.Add((route, new HttpRoute(name, destinations)));
-            catchAllSeen = route.Matches.Count == 0 || route.Matches.Any(static m => m.IsCatchAll);
+            catchAllSeen = route.MatchesEverything;
         }
 
         return routes;
@@ -298,6 +298,11 @@ internal sealed class IstioCompiler
         var gatewayRef = new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name);
         foreach (var (config, route) in compiled.Routes)
         {
+            if (config.HasInvalidMatch)
+            {
+                continue;
+            }
+
             if (config.Matches.Count == 0)
             {
                 entries.Add(new RouteEntry(null, route, IsCatchAll: true));

@@ -15,9 +15,13 @@ internal sealed record GatewayRef(string Namespace, string Name)
     public override string ToString() => Namespace + "/" + Name;
 }
 
-/// <summary>One <c>spec.http[Index]</c> route. Empty <c>Matches</c> match every request; empty <c>Destinations</c>
-/// means the route only redirects or answers directly (not supported yet).</summary>
-internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<HttpMatchConfig> Matches, IReadOnlyList<RouteDestinationConfig> Destinations);
+/// <summary>One <c>spec.http[Index]</c> route. Empty <c>Matches</c> match every request unless some match block was
+/// invalid (<c>HasInvalidMatch</c>, the route is then never served); empty <c>Destinations</c> means the route only
+/// redirects or answers directly (not supported yet).</summary>
+internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<HttpMatchConfig> Matches, IReadOnlyList<RouteDestinationConfig> Destinations, bool HasInvalidMatch = false)
+{
+    public bool MatchesEverything => !HasInvalidMatch && (Matches.Count == 0 || Matches.Any(static m => m.IsCatchAll));
+}
 
 internal sealed record HttpMatchConfig(
     int Index,

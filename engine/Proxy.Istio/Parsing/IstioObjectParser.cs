@@ -6,7 +6,9 @@ namespace Proxy.Istio.Parsing;
 
 /// <summary>
 /// Reads each document's envelope (apiVersion, kind, metadata), rejects duplicates, and hands the spec to the
-/// kind's parser. Objects with any error are reported and left out of <see cref="ParsedConfig"/>.
+/// kind's parser. An object with errors still joins <see cref="ParsedConfig"/> without its invalid parts, so that
+/// references to and from it are checked too (every error at once, without cascades such as "host not defined" for
+/// a ServiceEntry that merely has a bad endpoint); a build with any error produces no config.
 /// </summary>
 internal static class IstioObjectParser
 {
@@ -81,13 +83,12 @@ internal static class IstioObjectParser
         }
 
         seen.Add(key, reader.Location);
-        var errorsBefore = reader.ErrorCount;
         var spec = fields["spec"];
         switch (kind)
         {
             case "Gateway":
                 var gateway = GatewayParser.Parse(objectMeta, spec, reader);
-                if (reader.ErrorCount == errorsBefore && gateway is not null)
+                if (gateway is not null)
                 {
                     config.Gateways.Add(gateway);
                 }
@@ -95,7 +96,7 @@ internal static class IstioObjectParser
                 break;
             case "VirtualService":
                 var virtualService = VirtualServiceParser.Parse(objectMeta, spec, reader);
-                if (reader.ErrorCount == errorsBefore && virtualService is not null)
+                if (virtualService is not null)
                 {
                     config.VirtualServices.Add(virtualService);
                 }
@@ -103,7 +104,7 @@ internal static class IstioObjectParser
                 break;
             case "DestinationRule":
                 var destinationRule = DestinationRuleParser.Parse(objectMeta, spec, reader);
-                if (reader.ErrorCount == errorsBefore && destinationRule is not null)
+                if (destinationRule is not null)
                 {
                     config.DestinationRules.Add(destinationRule);
                 }
@@ -111,7 +112,7 @@ internal static class IstioObjectParser
                 break;
             default:
                 var serviceEntry = ServiceEntryParser.Parse(objectMeta, spec, reader);
-                if (reader.ErrorCount == errorsBefore && serviceEntry is not null)
+                if (serviceEntry is not null)
                 {
                     config.ServiceEntries.Add(serviceEntry);
                 }

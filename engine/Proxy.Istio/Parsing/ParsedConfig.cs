@@ -2,7 +2,7 @@ using Proxy.Istio.Model;
 
 namespace Proxy.Istio.Parsing;
 
-/// <summary>The valid objects of all sources, each kind in source order. Objects with errors are left out.</summary>
+/// <summary>The objects of all sources, each kind in source order, without the parts that failed validation.</summary>
 internal sealed class ParsedConfig
 {
     public List<GatewayConfig> Gateways { get; } = [];

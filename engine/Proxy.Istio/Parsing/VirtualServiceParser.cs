@@ -140,7 +140,7 @@ internal static class VirtualServiceParser
             reader.Error(route.PathOf("route"), "at least one destination is required");
         }
 
-        return new HttpRouteConfig(index, name, matches, destinations);
+        return new HttpRouteConfig(index, name, matches, destinations, HasInvalidMatch: matches.Count < (matchItems?.Count ?? 0));
     }
 
     private static HttpMatchConfig? ParseMatch(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader)
