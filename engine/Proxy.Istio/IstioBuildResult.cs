@@ -5,7 +5,7 @@ namespace Proxy.Istio;
 /// <summary>The outcome of building Istio YAML into an engine configuration.</summary>
 public sealed class IstioBuildResult
 {
-    public IstioBuildResult(ProxyConfig? config, IReadOnlyList<ConfigError> errors, IReadOnlyList<string> warnings)
+    internal IstioBuildResult(ProxyConfig? config, IReadOnlyList<ConfigError> errors, IReadOnlyList<string> warnings)
     {
         ArgumentNullException.ThrowIfNull(errors);
         ArgumentNullException.ThrowIfNull(warnings);

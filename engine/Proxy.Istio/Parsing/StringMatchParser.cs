@@ -92,10 +92,19 @@ internal static class StringMatchParser
             return null;
         }
 
+        // Full-string match, as Envoy's safe_regex does.
+        var anchored = "^(?:" + pattern + ")$";
+        var key = ignoreCase ? "i:" + anchored : "c:" + anchored;
+        if (reader.RegexCache.TryGetValue(key, out var cached))
+        {
+            return cached;
+        }
+
         try
         {
-            // Full-string match, as Envoy's safe_regex does.
-            return new Regex("^(?:" + pattern + ")$", ignoreCase ? Options | RegexOptions.IgnoreCase : Options);
+            var regex = new Regex(anchored, ignoreCase ? Options | RegexOptions.IgnoreCase : Options);
+            reader.RegexCache[key] = regex;
+            return regex;
         }
         catch (ArgumentException ex)
         {
