@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Proxy.Engine.Transport;
 using Proxy.Protocols.Http1;
 
 namespace Proxy.Engine;
@@ -12,4 +13,6 @@ public sealed class ProxyServerOptions
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
+    internal TransportOptions Transport { get; init; } = TransportOptions.Default;
 }

@@ -28,4 +28,10 @@ public enum Http1ParseError : byte
     InvalidChunkTerminator,
     TrailersTooLarge,
     InvalidTrailer,
+
+    /// <summary>A line ended in LF without the CR before it; RFC 9112 2.2 allows that leniency, this parser does not.</summary>
+    BareLineFeed,
+
+    /// <summary>A Host field whose value is not a valid authority (RFC 9110 7.2, RFC 3986 3.2).</summary>
+    InvalidHost,
 }

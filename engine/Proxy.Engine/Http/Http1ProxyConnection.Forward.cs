@@ -1,0 +1,503 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
+using Proxy.Engine.Upstream;
+using Proxy.Protocols.Http1;
+
+namespace Proxy.Engine.Http;
+
+internal sealed partial class Http1ProxyConnection
+{
+    /// <summary>Steps 3 to 7 of the class remarks for one routed request.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
+    {
+        var timeProvider = _context.TimeProvider;
+        var clientIsHttp10 = info.Version == Http1Version.Http10;
+        var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
+        var retried = false;
+
+        while (true)
+        {
+            // Step 3: lease an idle connection, most recently used first, or open one. A retry always connects anew.
+            var upstream = retried ? null : endpoint.Pool.TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, cluster.Config.IdleTimeout);
+            if (upstream is null)
+            {
+                var (connection, error) = await endpoint.Pool.ConnectAsync(cluster, _context.Transport, CancellationToken.None).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    Log.ConnectFailed(_context.Logger, endpoint, error);
+                    return await ReplyLocallyAsync(ProxyOutcome.ConnectFailure, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                }
+
+                upstream = connection;
+            }
+
+            var upstreamInput = upstream.Transport.Input;
+            var upstreamOutput = upstream.Transport.Output;
+
+            // Step 4: the rewritten head, then the body. A body not already buffered streams concurrently with
+            // reading the response, so an upstream that answers early (413, 401) is not deadlocked.
+            WriteUpstreamRequestHead(upstreamOutput, info, upgrade, endpoint);
+            var requestBody = default(ValueTask<(BodyCopyResult Result, long Copied)>);
+            var bodyPending = false;
+            if (!hasBody)
+            {
+                await upstreamOutput.FlushAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                if (info.ExpectContinue && !clientIsHttp10)
+                {
+                    // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
+                    LocalReplies.WriteContinue(_downstream.Output);
+                    await _downstream.Output.FlushAsync().ConfigureAwait(false);
+                }
+
+                requestBody = info.IsChunked
+                    ? BodyCopier.CopyChunkedAsync(_downstream.Input, upstreamOutput, encodeChunked: true, _context.Parser.Limits)
+                    : BodyCopier.CopyFixedAsync(_downstream.Input, upstreamOutput, info.ContentLength);
+                bodyPending = true;
+            }
+
+            // Step 5: the response head (interim 1xx handled here).
+            HeadReadStatus status;
+            HttpHeadInfo responseInfo;
+            while (true)
+            {
+                (status, responseInfo) = await ReadResponseHeadAsync(upstreamInput).ConfigureAwait(false);
+                if (status != HeadReadStatus.Ok || responseInfo.StatusCode >= 200 || responseInfo.StatusCode == 101)
+                {
+                    break;
+                }
+
+                // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
+                if (responseInfo.StatusCode != 100 && !clientIsHttp10)
+                {
+                    WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false);
+                    await _downstream.Output.FlushAsync().ConfigureAwait(false);
+                }
+            }
+
+            if (status != HeadReadStatus.Ok)
+            {
+                var replayable = !bodyPending;
+                var bodyComplete = !hasBody;
+                if (bodyPending)
+                {
+                    _downstream.Input.CancelPendingRead();
+                    upstream.Abort();
+                    var body = await requestBody.ConfigureAwait(false);
+                    bodyComplete = body.Result == BodyCopyResult.Completed;
+
+                    // Nothing of the body left the downstream pipe (the copy was still waiting for it), so it can
+                    // be sent again. A chunked body may have consumed framing even when no data was copied.
+                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked;
+                }
+                else
+                {
+                    upstream.Abort();
+                }
+
+                await upstream.DisposeAsync().ConfigureAwait(false);
+
+                // The keep-alive race: the upstream closed an idle connection just as we reused it. Nothing of the
+                // response arrived and nothing of the body was consumed, so the request can be sent again safely.
+                if (status == HeadReadStatus.ClosedBeforeAnyByte && upstream.IsReused && !retried && replayable)
+                {
+                    retried = true;
+                    Log.RetryingStaleConnection(_context.Logger, endpoint);
+                    continue;
+                }
+
+                var outcome = status == HeadReadStatus.Invalid ? ProxyOutcome.UpstreamProtocolError : ProxyOutcome.UpstreamReset;
+                return await ReplyLocallyAsync(outcome, clientKeepAlive && bodyComplete).ConfigureAwait(false);
+            }
+
+            if (responseInfo.StatusCode == 101)
+            {
+                return await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false);
+            }
+
+            // Step 6: response head and body, framed for this client.
+            var noBody = _request.Method == Http1Method.Head || responseInfo.StatusCode is 204 or 304;
+            var upstreamKeepAlive = responseInfo.Version == Http1Version.Http11
+                ? (responseInfo.Connection & ConnectionOptions.Close) == 0
+                : (responseInfo.Connection & ConnectionOptions.KeepAlive) != 0;
+            ResponseFraming framing;
+            if (noBody)
+            {
+                framing = ResponseFraming.None;
+            }
+            else if (responseInfo.IsChunked)
+            {
+                framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
+            }
+            else if (responseInfo.ContentLength >= 0)
+            {
+                framing = ResponseFraming.ContentLength;
+            }
+            else
+            {
+                // Close-delimited upstream response (RFC 9112 6.3 rule 8): the connection ends with the body.
+                upstreamKeepAlive = false;
+                framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
+            }
+
+            var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited;
+            WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
+
+            var downstreamOutput = _downstream.Output;
+            BodyCopyResult responseResult;
+            if (noBody)
+            {
+                var flush = await downstreamOutput.FlushAsync().ConfigureAwait(false);
+                responseResult = flush.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed;
+            }
+            else if (responseInfo.IsChunked)
+            {
+                (responseResult, _) = await BodyCopier.CopyChunkedAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked, _context.Parser.Limits).ConfigureAwait(false);
+            }
+            else if (responseInfo.ContentLength >= 0)
+            {
+                (responseResult, _) = await BodyCopier.CopyFixedAsync(upstreamInput, downstreamOutput, responseInfo.ContentLength).ConfigureAwait(false);
+            }
+            else
+            {
+                (responseResult, _) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
+            }
+
+            // Step 7: settle the request body, then decide both connections' fate.
+            if (bodyPending)
+            {
+                if (!requestBody.IsCompleted)
+                {
+                    // The upstream answered before taking the whole body: it cannot be reused, and the client's
+                    // remaining body bytes leave the downstream unsynchronised.
+                    _downstream.Input.CancelPendingRead();
+                    upstream.Abort();
+                    keepAlive = false;
+                }
+
+                var (bodyResult, _) = await requestBody.ConfigureAwait(false);
+                if (bodyResult != BodyCopyResult.Completed)
+                {
+                    upstreamKeepAlive = false;
+                    keepAlive = false;
+                }
+            }
+
+            if (responseResult != BodyCopyResult.Completed)
+            {
+                // Mid-body failure: the client cannot be told except by closing its connection.
+                upstream.Abort();
+                await upstream.DisposeAsync().ConfigureAwait(false);
+                _downstream.Abort();
+                return false;
+            }
+
+            if (upstreamKeepAlive && !upstream.Transport.IsAborted)
+            {
+                upstream.RequestCount++;
+                endpoint.Pool.Return(upstream, timeProvider.GetTimestamp());
+            }
+            else
+            {
+                await upstream.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return keepAlive;
+        }
+    }
+
+    private async ValueTask<bool> TunnelAsync(
+        UpstreamConnection upstream, HttpHeadInfo responseInfo, bool upgrade, bool clientIsHttp10, ValueTask<(BodyCopyResult Result, long Copied)> requestBody)
+    {
+        if (!upgrade)
+        {
+            // 101 without our asking: the upstream broke the protocol.
+            upstream.Abort();
+            await upstream.DisposeAsync().ConfigureAwait(false);
+            return await ReplyLocallyAsync(ProxyOutcome.UpstreamProtocolError, keepAlive: false).ConfigureAwait(false);
+        }
+
+        await requestBody.ConfigureAwait(false);
+        WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: true);
+        await _downstream.Output.FlushAsync().ConfigureAwait(false);
+
+        // After 101 both connections carry opaque bytes: pump each way until both directions end.
+        var up = BodyCopier.TunnelAsync(_downstream.Input, upstream.Transport.Output);
+        var down = BodyCopier.TunnelAsync(upstream.Transport.Input, _downstream.Output);
+        await Task.WhenAll(up, down).ConfigureAwait(false);
+        await upstream.DisposeAsync().ConfigureAwait(false);
+        return false;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(HeadReadStatus Status, HttpHeadInfo Info)> ReadResponseHeadAsync(PipeReader input)
+    {
+        var sawBytes = false;
+        while (true)
+        {
+            var read = await input.ReadAsync().ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                return (sawBytes ? HeadReadStatus.ClosedMidHead : HeadReadStatus.ClosedBeforeAnyByte, default);
+            }
+
+            sawBytes |= !buffer.IsEmpty;
+            var status = TryParseResponseHead(buffer, out var consumed, out var info);
+            if (status == HeadReadStatus.Ok)
+            {
+                input.AdvanceTo(consumed);
+                return (status, info);
+            }
+
+            if (status == HeadReadStatus.Invalid)
+            {
+                input.AdvanceTo(buffer.End);
+                return (status, default);
+            }
+
+            if (read.IsCompleted)
+            {
+                input.AdvanceTo(buffer.End);
+                return (sawBytes ? HeadReadStatus.ClosedMidHead : HeadReadStatus.ClosedBeforeAnyByte, default);
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private HeadReadStatus TryParseResponseHead(in ReadOnlySequence<byte> buffer, out SequencePosition consumed, out HttpHeadInfo info)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var handler = new ResponseHeadHandler(_response);
+        _response.Reset();
+        consumed = buffer.Start;
+        try
+        {
+            if (_context.Parser.TryParseResponseHead(ref reader, ref handler, out info))
+            {
+                consumed = reader.Position;
+                return HeadReadStatus.Ok;
+            }
+
+            return HeadReadStatus.Incomplete;
+        }
+        catch (Http1ParseException)
+        {
+            info = default;
+            return HeadReadStatus.Invalid;
+        }
+    }
+
+    /// <summary>
+    /// Writes the request head for the upstream: origin-form target, HTTP/1.1, hop-by-hop fields removed (RFC 9110
+    /// 7.6.1: Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
+    /// Upgrade unless upgrading; Expect, since we answer 100-continue ourselves), then x-forwarded-for (appended),
+    /// x-forwarded-proto (set) and x-request-id (kept, else generated), as an Istio gateway's Envoy does.
+    /// </summary>
+    private void WriteUpstreamRequestHead(PipeWriter output, in HttpHeadInfo info, bool upgrade, EndpointState endpoint)
+    {
+        var request = _request;
+        var writer = new HeadWriter(output);
+        writer.Write(request.MethodToken);
+        writer.WriteByte((byte)' ');
+        var target = request.Target;
+        var absoluteForm = target.Length > 0 && target[0] != (byte)'/' && target[0] != (byte)'*';
+        if (absoluteForm)
+        {
+            writer.Write(request.Path.Length == 0 ? "/"u8 : request.Path);
+            if (request.Query.Length > 0)
+            {
+                writer.WriteByte((byte)'?');
+                writer.Write(request.Query);
+            }
+        }
+        else
+        {
+            writer.Write(target);
+        }
+
+        writer.Write(" HTTP/1.1\r\n"u8);
+
+        var nominated = (info.Connection & ConnectionOptions.Other) != 0;
+        var sawRequestId = false;
+        var forwardedFor = 0;
+        var count = request.HeaderCount;
+        for (var i = 0; i < count; i++)
+        {
+            switch (request.GetKnownHeader(i))
+            {
+                case KnownHeader.Connection:
+                case KnownHeader.KeepAlive:
+                case KnownHeader.ProxyConnection:
+                case KnownHeader.TE:
+                case KnownHeader.Trailer:
+                case KnownHeader.TransferEncoding:
+                case KnownHeader.Expect:
+                case KnownHeader.XForwardedProto:
+                    continue;
+                case KnownHeader.Upgrade when !upgrade:
+                    continue;
+                case KnownHeader.Host when absoluteForm:
+                    continue;
+                case KnownHeader.XForwardedFor:
+                    forwardedFor++;
+                    continue;
+                case KnownHeader.XRequestId:
+                    sawRequestId = true;
+                    break;
+                case KnownHeader.None when nominated && IsNominatedByRequestConnection(request.GetHeaderName(i)):
+                    continue;
+            }
+
+            writer.WriteHeader(request.GetHeaderName(i), request.GetHeaderValue(i));
+        }
+
+        if (absoluteForm || (request.HostFieldCount == 0))
+        {
+            writer.WriteHeader("host"u8, request.Authority.Length > 0 ? request.Authority : endpoint.Authority);
+        }
+
+        writer.Write("x-forwarded-for: "u8);
+        if (forwardedFor > 0)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                if (request.GetKnownHeader(i) == KnownHeader.XForwardedFor)
+                {
+                    writer.Write(request.GetHeaderValue(i));
+                    writer.Write(", "u8);
+                }
+            }
+        }
+
+        writer.Write(_clientAddress);
+        writer.Write("\r\nx-forwarded-proto: "u8);
+        writer.Write(_listener.Scheme == "https" ? "https"u8 : "http"u8);
+        writer.Write("\r\n"u8);
+
+        if (!sawRequestId)
+        {
+            Span<byte> id = stackalloc byte[36];
+            Guid.NewGuid().TryFormat(id, out _);
+            writer.WriteHeader("x-request-id"u8, id);
+        }
+
+        if (info.IsChunked)
+        {
+            writer.Write("transfer-encoding: chunked\r\n"u8);
+        }
+
+        if (upgrade)
+        {
+            writer.Write("connection: upgrade\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+        writer.Commit();
+    }
+
+    private void WriteDownstreamResponseHead(in HttpHeadInfo info, ResponseFraming framing, bool keepAlive, bool clientIsHttp10, bool upgrade)
+    {
+        var response = _response;
+        var writer = new HeadWriter(_downstream.Output);
+        writer.Write("HTTP/1.1 "u8);
+        writer.WriteNumber(response.StatusCode);
+        writer.WriteByte((byte)' ');
+        writer.Write(response.ReasonPhrase);
+        writer.Write("\r\n"u8);
+
+        var nominated = (info.Connection & ConnectionOptions.Other) != 0;
+        var count = response.FieldCount;
+        for (var i = 0; i < count; i++)
+        {
+            switch (response.GetKnown(i))
+            {
+                case KnownHeader.Connection:
+                case KnownHeader.KeepAlive:
+                case KnownHeader.ProxyConnection:
+                case KnownHeader.TE:
+                case KnownHeader.Trailer:
+                case KnownHeader.TransferEncoding:
+                    continue;
+                case KnownHeader.Upgrade when !upgrade:
+                    continue;
+                case KnownHeader.ContentLength when framing is ResponseFraming.Chunked or ResponseFraming.CloseDelimited:
+                    continue;
+                case KnownHeader.None when nominated && IsNominatedByResponseConnection(response.GetName(i)):
+                    continue;
+            }
+
+            writer.WriteHeader(response.GetName(i), response.GetValue(i));
+        }
+
+        if (framing == ResponseFraming.Chunked)
+        {
+            writer.Write("transfer-encoding: chunked\r\n"u8);
+        }
+
+        if (upgrade)
+        {
+            writer.Write("connection: upgrade\r\n"u8);
+        }
+        else if (!keepAlive)
+        {
+            writer.Write("connection: close\r\n"u8);
+        }
+        else if (clientIsHttp10)
+        {
+            writer.Write("connection: keep-alive\r\n"u8);
+        }
+
+        writer.Write("\r\n"u8);
+        writer.Commit();
+    }
+
+    private bool IsNominatedByRequestConnection(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < _request.HeaderCount; i++)
+        {
+            if (_request.GetKnownHeader(i) == KnownHeader.Connection && ConnectionTokens.Names(_request.GetHeaderValue(i), name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private bool IsNominatedByResponseConnection(ReadOnlySpan<byte> name)
+    {
+        for (var i = 0; i < _response.FieldCount; i++)
+        {
+            if (_response.GetKnown(i) == KnownHeader.Connection && ConnectionTokens.Names(_response.GetValue(i), name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private enum HeadReadStatus : byte
+    {
+        Ok,
+        Incomplete,
+        Invalid,
+        ClosedBeforeAnyByte,
+        ClosedMidHead,
+    }
+
+    private enum ResponseFraming : byte
+    {
+        None,
+        ContentLength,
+        Chunked,
+        CloseDelimited,
+    }
+}

@@ -1,0 +1,233 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Proxy.Engine.Transport;
+using Proxy.Engine.Upstream;
+using Proxy.Protocols.Http1;
+
+namespace Proxy.Engine.Http;
+
+/// <summary>
+/// One downstream HTTP/1.1 connection: reads requests in order (keep-alive and pipelining), routes each, forwards it
+/// over a pooled upstream connection and streams the response back.
+/// </summary>
+/// <remarks>
+/// <code>
+///  client ──► [downstream pipe] ──► parse head ──► route ──► pick cluster/endpoint ──► lease upstream
+///                                                                                          │
+///  client ◄── [downstream pipe] ◄── response head + body ◄── parse response ◄── head + body ┘
+/// </code>
+/// Per request (numbered as in the code):
+/// Step 1: read and parse the request head (the parser rejects bad input; we answer its status and close).
+/// Step 2: route it; no route -> 404 NR; no endpoint -> 503 UH.
+/// Step 3: lease an idle upstream connection (MRU) or connect (503 UF on failure).
+/// Step 4: write the rewritten head (hop-by-hop removed, x-forwarded-*, x-request-id) and stream the body.
+/// Step 5: read the response head; a reused connection that failed before any response byte is retried once on a
+///         fresh connection when nothing of the body was sent (the keep-alive race must not surface as 503 UC).
+/// Step 6: write the response head downstream and stream the body by its framing.
+/// Step 7: return the upstream connection to its pool if the exchange ended cleanly; keep the downstream alive if
+///         both sides allow.
+/// </remarks>
+internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
+{
+    private readonly SocketConnection _downstream;
+    private readonly ListenerState _listener;
+    private readonly ProxyContext _context;
+    private readonly ConnectionTracker _tracker;
+    private readonly HttpRequestHead _request = new();
+    private readonly ResponseHead _response = new();
+    private readonly byte[] _clientAddress;
+    private volatile bool _draining;
+    private volatile bool _awaitingRequest;
+
+    public Http1ProxyConnection(SocketConnection downstream, ListenerState listener, ProxyContext context, ConnectionTracker tracker)
+    {
+        _downstream = downstream;
+        _listener = listener;
+        _context = context;
+        _tracker = tracker;
+        var remote = downstream.RemoteEndPoint?.Address;
+        if (remote is { IsIPv4MappedToIPv6: true })
+        {
+            remote = remote.MapToIPv4();
+        }
+
+        _clientAddress = Encoding.ASCII.GetBytes(remote?.ToString() ?? "unknown");
+    }
+
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    public void Execute() => Completion = ProcessAsync();
+
+    /// <summary>Asks the connection to close after its current request (graceful drain).</summary>
+    public void Drain()
+    {
+        _draining = true;
+        if (_awaitingRequest)
+        {
+            _downstream.Input.CancelPendingRead();
+        }
+    }
+
+    public void Abort() => _downstream.Abort();
+
+    private async Task ProcessAsync()
+    {
+        try
+        {
+            while (!_draining && await ProcessRequestAsync().ConfigureAwait(false))
+            {
+            }
+        }
+        catch (Exception ex)
+        {
+            Log.ConnectionFailed(_context.Logger, ex);
+            _downstream.Abort();
+        }
+        finally
+        {
+            await _downstream.DisposeAsync().ConfigureAwait(false);
+            _tracker.Remove(this);
+        }
+    }
+
+    /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ProcessRequestAsync()
+    {
+        var input = _downstream.Input;
+        var output = _downstream.Output;
+
+        // Step 1: read and parse the request head.
+        HttpHeadInfo info;
+        _awaitingRequest = true;
+        while (true)
+        {
+            if (_draining)
+            {
+                return false;
+            }
+
+            var read = await input.ReadAsync().ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (read.IsCanceled)
+            {
+                input.AdvanceTo(buffer.Start);
+                if (_draining)
+                {
+                    return false;
+                }
+
+                continue;
+            }
+
+            if (TryParseRequestHead(buffer, out var consumed, out info, out var rejectStatus))
+            {
+                input.AdvanceTo(consumed);
+                break;
+            }
+
+            if (rejectStatus != 0)
+            {
+                input.AdvanceTo(buffer.End);
+                LocalReplies.WriteBadRequest(output, rejectStatus);
+                await output.FlushAsync().ConfigureAwait(false);
+                return false;
+            }
+
+            if (read.IsCompleted)
+            {
+                // Clean close between requests, or the client gave up mid-head: nothing to answer.
+                input.AdvanceTo(buffer.End);
+                return false;
+            }
+
+            input.AdvanceTo(buffer.Start, buffer.End);
+        }
+
+        _awaitingRequest = false;
+        _request.Scheme = _listener.Scheme;
+        _request.LocalPort = _listener.Port;
+        var hasBody = info.IsChunked || info.ContentLength > 0;
+        var clientKeepAlive = info.Version == Http1Version.Http11
+            ? (info.Connection & ConnectionOptions.Close) == 0
+            : (info.Connection & ConnectionOptions.KeepAlive) != 0;
+
+        // Step 2: route.
+        var route = _listener.Router.Route(_request);
+        if (route is null)
+        {
+            return await ReplyLocallyAsync(ProxyOutcome.NoRoute, clientKeepAlive && !hasBody).ConfigureAwait(false);
+        }
+
+        var cluster = route.PickCluster()?.State;
+        var endpoint = cluster?.PickEndpoint();
+        if (cluster is null || endpoint is null)
+        {
+            return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, clientKeepAlive && !hasBody).ConfigureAwait(false);
+        }
+
+        endpoint.OnRequestStarted();
+        try
+        {
+            return await ForwardAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
+        }
+        finally
+        {
+            endpoint.OnRequestFinished();
+        }
+    }
+
+    private bool TryParseRequestHead(in ReadOnlySequence<byte> buffer, out SequencePosition consumed, out HttpHeadInfo info, out int rejectStatus)
+    {
+        var reader = new SequenceReader<byte>(buffer);
+        var handler = new RequestHeadHandler(_request);
+        _request.Reset();
+        rejectStatus = 0;
+        try
+        {
+            if (_context.Parser.TryParseRequestHead(ref reader, ref handler, out info))
+            {
+                _request.Complete();
+                consumed = reader.Position;
+                return true;
+            }
+        }
+        catch (Http1ParseException ex)
+        {
+            Log.RequestRejected(_context.Logger, ex.StatusCode, ex.Error);
+            rejectStatus = ex.StatusCode;
+            info = default;
+        }
+
+        consumed = buffer.Start;
+        return false;
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ReplyLocallyAsync(ProxyOutcome outcome, bool keepAlive)
+    {
+        // A request whose body we did not read leaves the connection unsynchronised: close it.
+        keepAlive &= !_draining;
+        LocalReplies.Write(_downstream.Output, outcome, close: !keepAlive);
+        var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
+        return keepAlive && !flush.IsCompleted;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Debug, "Request rejected with {StatusCode}: {Error}")]
+        public static partial void RequestRejected(ILogger logger, int statusCode, Http1ParseError error);
+
+        [LoggerMessage(2, LogLevel.Warning, "Connection failed unexpectedly")]
+        public static partial void ConnectionFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(3, LogLevel.Debug, "Connect to {Endpoint} failed: {Error}")]
+        public static partial void ConnectFailed(ILogger logger, EndpointState endpoint, SocketError error);
+
+        [LoggerMessage(4, LogLevel.Debug, "Reused connection to {Endpoint} failed before the response; retrying on a fresh connection")]
+        public static partial void RetryingStaleConnection(ILogger logger, EndpointState endpoint);
+    }
+}

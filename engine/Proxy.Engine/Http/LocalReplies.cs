@@ -1,0 +1,98 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text;
+
+namespace Proxy.Engine.Http;
+
+/// <summary>
+/// Responses the proxy writes itself, with Envoy's status codes, bodies and flags so Istio runbooks still apply.
+/// Each reply is precomputed bytes: writing one costs a copy.
+/// </summary>
+internal static class LocalReplies
+{
+    private static readonly byte[] NotFound = Build(404, "Not Found", "", close: false);
+    private static readonly byte[] NotFoundClose = Build(404, "Not Found", "", close: true);
+    private static readonly byte[] NoHealthyUpstream = Build(503, "Service Unavailable", "no healthy upstream", close: false);
+    private static readonly byte[] NoHealthyUpstreamClose = Build(503, "Service Unavailable", "no healthy upstream", close: true);
+    private static readonly byte[] ConnectFailure = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: false);
+    private static readonly byte[] ConnectFailureClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: true);
+    private static readonly byte[] UpstreamReset = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: false);
+    private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: true);
+    private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", "upstream sent an invalid response", close: true);
+    private static readonly byte[] Continue = Encoding.ASCII.GetBytes("HTTP/1.1 100 Continue\r\n\r\n");
+
+    /// <summary>The Envoy response flag for an outcome (access log, metrics).</summary>
+    public static string Flag(ProxyOutcome outcome) => outcome switch
+    {
+        ProxyOutcome.NoRoute => "NR",
+        ProxyOutcome.NoHealthyUpstream => "UH",
+        ProxyOutcome.ConnectFailure => "UF",
+        ProxyOutcome.UpstreamReset => "UC",
+        ProxyOutcome.UpstreamProtocolError => "UPE",
+        ProxyOutcome.DownstreamDisconnect => "DC",
+        _ => "-",
+    };
+
+    public static int StatusCode(ProxyOutcome outcome) => outcome switch
+    {
+        ProxyOutcome.NoRoute => 404,
+        ProxyOutcome.NoHealthyUpstream or ProxyOutcome.ConnectFailure or ProxyOutcome.UpstreamReset => 503,
+        ProxyOutcome.UpstreamProtocolError => 502,
+        _ => 0,
+    };
+
+    public static void Write(PipeWriter writer, ProxyOutcome outcome, bool close)
+    {
+        var reply = outcome switch
+        {
+            ProxyOutcome.NoRoute => close ? NotFoundClose : NotFound,
+            ProxyOutcome.NoHealthyUpstream => close ? NoHealthyUpstreamClose : NoHealthyUpstream,
+            ProxyOutcome.ConnectFailure => close ? ConnectFailureClose : ConnectFailure,
+            ProxyOutcome.UpstreamReset => close ? UpstreamResetClose : UpstreamReset,
+            _ => UpstreamProtocolError,
+        };
+        writer.Write(reply);
+    }
+
+    public static void WriteContinue(PipeWriter writer) => writer.Write(Continue);
+
+    /// <summary>The reply to a request the parser rejected; always closes the connection.</summary>
+    public static void WriteBadRequest(PipeWriter writer, int statusCode)
+    {
+        var reply = statusCode switch
+        {
+            414 => BadRequests.UriTooLong,
+            431 => BadRequests.HeadersTooLarge,
+            505 => BadRequests.VersionNotSupported,
+            _ => BadRequests.BadRequest,
+        };
+        writer.Write(reply);
+    }
+
+    private static byte[] Build(int status, string reason, string body, bool close)
+    {
+        var sb = new StringBuilder();
+        sb.Append("HTTP/1.1 ").Append(status).Append(' ').Append(reason).Append("\r\n");
+        sb.Append("content-length: ").Append(body.Length).Append("\r\n");
+        if (body.Length > 0)
+        {
+            sb.Append("content-type: text/plain\r\n");
+        }
+
+        if (close)
+        {
+            sb.Append("connection: close\r\n");
+        }
+
+        sb.Append("\r\n").Append(body);
+        return Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
+    private static class BadRequests
+    {
+        public static readonly byte[] BadRequest = Build(400, "Bad Request", "Bad Request", close: true);
+        public static readonly byte[] UriTooLong = Build(414, "URI Too Long", "URI Too Long", close: true);
+        public static readonly byte[] HeadersTooLarge = Build(431, "Request Header Fields Too Large", "Request Header Fields Too Large", close: true);
+        public static readonly byte[] VersionNotSupported = Build(505, "HTTP Version Not Supported", "HTTP Version Not Supported", close: true);
+    }
+}

@@ -1,0 +1,32 @@
+namespace Proxy.Engine.Http;
+
+/// <summary>
+/// How a request ended, when the proxy rather than the upstream decided the answer. Mapped to status, body and
+/// Envoy response flag in one place (<see cref="LocalReplies"/>) so logs, metrics and replies agree.
+/// </summary>
+internal enum ProxyOutcome : byte
+{
+    /// <summary>The upstream's response was forwarded.</summary>
+    Forwarded = 0,
+
+    /// <summary>No route matched: 404, flag NR.</summary>
+    NoRoute,
+
+    /// <summary>The chosen cluster has no endpoint: 503, flag UH.</summary>
+    NoHealthyUpstream,
+
+    /// <summary>Connecting to the upstream failed or timed out: 503, flag UF.</summary>
+    ConnectFailure,
+
+    /// <summary>The upstream closed or reset before a complete response head: 503, flag UC.</summary>
+    UpstreamReset,
+
+    /// <summary>The upstream sent an invalid response head: 502, flag UPE.</summary>
+    UpstreamProtocolError,
+
+    /// <summary>The downstream went away mid-request: flag DC (no reply possible).</summary>
+    DownstreamDisconnect,
+
+    /// <summary>The request was malformed: the parser's 4xx/505.</summary>
+    BadRequest,
+}

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Proxy.Engine.Transport;
+using Proxy.Protocols.Http1;
+
+namespace Proxy.Engine;
+
+/// <summary>What every connection of one server shares: parser, clock, transport settings, logging.</summary>
+internal sealed class ProxyContext
+{
+    public ProxyContext(ProxyServerOptions options)
+    {
+        Options = options;
+        Parser = new Http1Parser(options.ParserLimits);
+        TimeProvider = options.TimeProvider;
+        Transport = options.Transport;
+        Logger = options.LoggerFactory.CreateLogger("Proxy.Engine");
+    }
+
+    public ProxyServerOptions Options { get; }
+
+    public Http1Parser Parser { get; }
+
+    public TimeProvider TimeProvider { get; }
+
+    public TransportOptions Transport { get; }
+
+    public ILogger Logger { get; }
+}

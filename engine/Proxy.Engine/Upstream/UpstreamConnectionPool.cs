@@ -1,0 +1,157 @@
+using System.Net;
+using System.Net.Sockets;
+using Proxy.Engine.Transport;
+
+namespace Proxy.Engine.Upstream;
+
+/// <summary>
+/// Keep-alive connections to one endpoint. Idle connections are reused most-recently-used first (warm sockets,
+/// and the least-used ones age out by the idle timeout); a connection the upstream closed while idle is detected on
+/// lease and by the heartbeat sweep, and never handed out.
+/// </summary>
+/// <remarks>
+/// State machine (after Envoy's conn_pool_base): CONNECTING (in <see cref="ConnectAsync"/>) -> BUSY (leased) ->
+/// READY (in <see cref="_idle"/>) -> BUSY ... -> CLOSED. Only READY connections live in the pool; a lock guards the
+/// idle stack only for a push or pop.
+/// </remarks>
+internal sealed class UpstreamConnectionPool
+{
+    private readonly EndpointState _endpoint;
+    private readonly Stack<UpstreamConnection> _idle = new();
+    private readonly Lock _lock = new();
+
+    public UpstreamConnectionPool(EndpointState endpoint)
+    {
+        _endpoint = endpoint;
+    }
+
+    public int IdleCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _idle.Count;
+            }
+        }
+    }
+
+    /// <summary>Pops the most recently used idle connection that is still usable, or null.</summary>
+    public UpstreamConnection? TryLeaseIdle(long now, TimeProvider timeProvider, TimeSpan idleTimeout)
+    {
+        while (true)
+        {
+            UpstreamConnection? connection;
+            lock (_lock)
+            {
+                if (!_idle.TryPop(out connection))
+                {
+                    return null;
+                }
+            }
+
+            if (connection.IsUsableAfterIdle() && timeProvider.GetElapsedTime(connection.LastUsedTimestamp, now) < idleTimeout)
+            {
+                return connection;
+            }
+
+            Close(connection);
+        }
+    }
+
+    /// <summary>Opens a new connection to the endpoint.</summary>
+    public async ValueTask<(UpstreamConnection? Connection, SocketError Error)> ConnectAsync(
+        ClusterState cluster, TransportOptions transport, CancellationToken cancellationToken)
+    {
+        var config = cluster.Config;
+        var endPoint = await _endpoint.ResolveAsync(cancellationToken).ConfigureAwait(false);
+        if (endPoint is null)
+        {
+            return (null, SocketError.HostNotFound);
+        }
+
+        var (socket, error) = await SocketConnector.ConnectAsync(endPoint, config.ConnectTimeout, cluster.TimeProvider, transport, cancellationToken)
+            .ConfigureAwait(false);
+        if (socket is null)
+        {
+            return (null, error);
+        }
+
+        return (new UpstreamConnection(socket, _endpoint, cluster.TimeProvider.GetTimestamp()), SocketError.Success);
+    }
+
+    /// <summary>Puts a connection whose last exchange completed cleanly back for reuse.</summary>
+    public void Return(UpstreamConnection connection, long now)
+    {
+        connection.LastUsedTimestamp = now;
+        lock (_lock)
+        {
+            _idle.Push(connection);
+        }
+    }
+
+    /// <summary>Closes idle connections that timed out or that the upstream closed (called by the heartbeat).</summary>
+    public void Sweep(long now, TimeProvider timeProvider, TimeSpan idleTimeout)
+    {
+        List<UpstreamConnection>? dead = null;
+        lock (_lock)
+        {
+            if (_idle.Count == 0)
+            {
+                return;
+            }
+
+            var keep = new List<UpstreamConnection>(_idle.Count);
+            // Stack enumerates most recent first; rebuild preserving that order.
+            foreach (var connection in _idle)
+            {
+                if (connection.IsUsableAfterIdle() && timeProvider.GetElapsedTime(connection.LastUsedTimestamp, now) < idleTimeout)
+                {
+                    keep.Add(connection);
+                }
+                else
+                {
+                    (dead ??= []).Add(connection);
+                }
+            }
+
+            if (dead is null)
+            {
+                return;
+            }
+
+            _idle.Clear();
+            for (var i = keep.Count - 1; i >= 0; i--)
+            {
+                _idle.Push(keep[i]);
+            }
+        }
+
+        foreach (var connection in dead)
+        {
+            Close(connection);
+        }
+    }
+
+    /// <summary>Closes every idle connection (shutdown, or the cluster left the config).</summary>
+    public void CloseAll()
+    {
+        UpstreamConnection[] all;
+        lock (_lock)
+        {
+            all = [.. _idle];
+            _idle.Clear();
+        }
+
+        foreach (var connection in all)
+        {
+            Close(connection);
+        }
+    }
+
+    private static void Close(UpstreamConnection connection)
+        => _ = connection.DisposeAsync().AsTask();
+
+    internal static EndPoint? ParseLiteral(string address, int port)
+        => IPAddress.TryParse(address, out var ip) ? new IPEndPoint(ip, port) : null;
+}
