@@ -1,0 +1,105 @@
+using System.Globalization;
+using Proxy.Engine.Config;
+using Proxy.Istio.Loading;
+using Proxy.Istio.Model;
+
+namespace Proxy.Istio.Compilation;
+
+/// <summary>
+/// Builds Istio-named clusters <c>outbound|port|subset|host</c>, one instance per name however many routes use it.
+/// </summary>
+internal sealed class ClusterFactory
+{
+    // Istio defaults (DESIGN.md): 10 s connect timeout, 1 h idle timeout, LEAST_REQUEST.
+    private static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DefaultIdleTimeout = TimeSpan.FromHours(1);
+
+    private readonly Dictionary<string, ClusterConfig> _clusters = new(StringComparer.Ordinal);
+    private readonly Diagnostics _diagnostics;
+
+    public ClusterFactory(Diagnostics diagnostics) => _diagnostics = diagnostics;
+
+    public static string Name(int port, string? subset, string host) =>
+        string.Create(CultureInfo.InvariantCulture, $"outbound|{port}|{subset}|{host}");
+
+    /// <summary>The cluster for a service port and subset; <paramref name="usedAt"/> locates the "selects no endpoints" warning.</summary>
+    public ClusterConfig Get(ServiceRegistration service, ServicePortConfig port, SubsetConfig? subset, MergedDestinationRule? rule, SourceLocation usedAt, string subsetPath)
+    {
+        var name = Name(port.Number, subset?.Name, service.Host.Qualified);
+        if (_clusters.TryGetValue(name, out var existing))
+        {
+            return existing;
+        }
+
+        var endpoints = Endpoints(service, port, subset);
+        if (subset is not null && endpoints.Count == 0 && service.Entry.Endpoints.Count > 0)
+        {
+            _diagnostics.Warning(usedAt, subsetPath,
+                $"subset \"{subset.Name}\" selects no endpoints of {service.Entry.Meta.Ref} (requests get 503)");
+        }
+
+        // A subset's traffic policy overrides the rule's field by field at the top level (Istio MergeTrafficPolicy).
+        var loadBalancing = subset?.TrafficPolicy?.LoadBalancing ?? rule?.Policy?.LoadBalancing ?? LoadBalancingPolicy.LeastRequest;
+        var pool = subset?.TrafficPolicy?.ConnectionPool ?? rule?.Policy?.ConnectionPool;
+
+        // For an HTTP pool the HTTP idle timeout is the one that governs keep-alive connections; tcp.idleTimeout
+        // applies when only it is set. Istio/Envoy read 0 as "no idle timeout".
+        var idle = pool?.HttpIdleTimeout ?? pool?.TcpIdleTimeout ?? DefaultIdleTimeout;
+        var cluster = new ClusterConfig
+        {
+            Name = name,
+            Endpoints = endpoints,
+            LoadBalancing = loadBalancing,
+            ConnectTimeout = pool?.ConnectTimeout ?? DefaultConnectTimeout,
+            IdleTimeout = idle == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : idle,
+        };
+        _clusters.Add(name, cluster);
+        return cluster;
+    }
+
+    private static List<EndpointConfig> Endpoints(ServiceRegistration service, ServicePortConfig port, SubsetConfig? subset)
+    {
+        var entry = service.Entry;
+        var endpoints = new List<EndpointConfig>();
+        switch (entry.Resolution)
+        {
+            case ServiceResolution.None:
+                return endpoints;
+            case ServiceResolution.Dns or ServiceResolution.DnsRoundRobin when entry.Endpoints.Count == 0:
+                // "If endpoints are not specified, the proxy resolves the DNS address specified in the hosts field."
+                if (subset is null || subset.Labels.Count == 0)
+                {
+                    endpoints.Add(new EndpointConfig(service.Host.Raw, port.TargetPort ?? port.Number));
+                }
+
+                return endpoints;
+        }
+
+        foreach (var endpoint in entry.Endpoints)
+        {
+            if (subset is not null && !Includes(endpoint.Labels, subset.Labels))
+            {
+                continue;
+            }
+
+            // endpoint.ports[name] overrides targetPort, which overrides the service port.
+            var targetPort = endpoint.Ports.TryGetValue(port.Name, out var mapped) ? mapped : port.TargetPort ?? port.Number;
+            endpoints.Add(new EndpointConfig(endpoint.Address, targetPort, endpoint.Weight) { Labels = endpoint.Labels });
+        }
+
+        return endpoints;
+    }
+
+    internal static bool Includes(IReadOnlyDictionary<string, string> labels, IReadOnlyDictionary<string, string> required)
+    {
+        foreach (var (key, value) in required)
+        {
+            if (!labels.TryGetValue(key, out var actual) || !string.Equals(actual, value, StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

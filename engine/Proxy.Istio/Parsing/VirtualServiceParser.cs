@@ -1,0 +1,295 @@
+using Proxy.Istio.Hosts;
+using Proxy.Istio.Loading;
+using Proxy.Istio.Model;
+using YamlDotNet.RepresentationModel;
+
+namespace Proxy.Istio.Parsing;
+
+/// <summary>VirtualService (istio/api networking/v1alpha3/virtual_service.proto), HTTP routes only in this slice.</summary>
+internal static class VirtualServiceParser
+{
+    public const string Mesh = "mesh";
+
+    private static readonly string[] RouteActions = ["route", "redirect", "directResponse", "delegate"];
+
+    public static VirtualServiceConfig? Parse(IstioObjectMeta meta, YamlNode? specNode, NodeReader reader)
+    {
+        var spec = reader.Mapping(specNode, "spec", ["hosts", "gateways", "http"], unsupported: ["tls", "tcp"], ignored: ["exportTo"])
+            ?? new Fields("spec");
+
+        // "hosts: The destination hosts to which traffic is being sent ... short names ... interpreted relative to the
+        // namespace of the rule"; hosts are required unless the VirtualService is a delegate (not supported yet).
+        var hosts = HostsValidation.ReadHosts(reader, spec)
+            .Select(h => HostName.Qualify(h.Host, meta.Namespace))
+            .ToList();
+
+        var gateways = ReadGatewayRefs(meta, spec["gateways"], spec.PathOf("gateways"), reader, out var mesh) ?? [];
+        if (!spec.Has("gateways"))
+        {
+            // "If omitted, the default gateway (mesh) will be used": a gateway never serves it.
+            reader.Warning(spec.PathOf("gateways"), "omitted, so the VirtualService applies to the mesh only and no gateway serves it");
+        }
+        else if (gateways.Count == 0 && mesh)
+        {
+            reader.Warning(spec.PathOf("gateways"), "names only mesh, so no gateway serves it");
+        }
+
+        var routes = new List<HttpRouteConfig>();
+        var items = reader.Sequence(spec["http"], spec.PathOf("http"));
+        if (items is not null)
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                if (ParseRoute(meta, i, items[i].Node, items[i].Path, reader) is { } route)
+                {
+                    routes.Add(route);
+                }
+            }
+        }
+
+        return new VirtualServiceConfig(meta, hosts, gateways, routes);
+    }
+
+    /// <summary><c>name</c> (the VirtualService's namespace), <c>namespace/name</c>, or the reserved <c>mesh</c>.</summary>
+    private static List<GatewayRef>? ReadGatewayRefs(IstioObjectMeta meta, YamlNode? node, string path, NodeReader reader, out bool mesh)
+    {
+        mesh = false;
+        var values = reader.StringList(node, path);
+        if (values is null)
+        {
+            return null;
+        }
+
+        var result = new List<GatewayRef>(values.Count);
+        foreach (var (value, itemPath) in values)
+        {
+            if (value == Mesh)
+            {
+                mesh = true;
+                continue;
+            }
+
+            var slash = value.IndexOf('/', StringComparison.Ordinal);
+            var ns = slash >= 0 ? value[..slash] : meta.Namespace;
+            var name = slash >= 0 ? value[(slash + 1)..] : value;
+            if (ns.Length == 0 || name.Length == 0 || name.Contains('/', StringComparison.Ordinal) || !HostsValidation.IsDns1123Label(ns))
+            {
+                reader.Error(itemPath, $"invalid gateway reference \"{value}\"; expected name, namespace/name or mesh");
+                continue;
+            }
+
+            result.Add(new GatewayRef(ns, name));
+        }
+
+        return result;
+    }
+
+    private static HttpRouteConfig? ParseRoute(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader)
+    {
+        var route = reader.Mapping(node, path, ["name", "match", "route", "redirect", "directResponse", "delegate"],
+            unsupported: ["rewrite", "timeout", "retries", "fault", "mirror", "mirrors", "mirrorPercent", "mirrorPercentage", "mirror_percent", "corsPolicy", "headers"]);
+        if (route is null)
+        {
+            reader.Error(path, "must not be null");
+            return null;
+        }
+
+        var name = reader.String(route["name"], route.PathOf("name"));
+        var matches = new List<HttpMatchConfig>();
+        var matchItems = reader.Sequence(route["match"], route.PathOf("match"));
+        if (matchItems is not null)
+        {
+            for (var i = 0; i < matchItems.Count; i++)
+            {
+                if (ParseMatch(meta, i, matchItems[i].Node, matchItems[i].Path, reader) is { } match)
+                {
+                    matches.Add(match);
+                }
+            }
+        }
+
+        var destinations = new List<RouteDestinationConfig>();
+        var destinationItems = reader.Sequence(route["route"], route.PathOf("route"));
+        if (destinationItems is not null)
+        {
+            for (var i = 0; i < destinationItems.Count; i++)
+            {
+                if (ParseDestination(i, destinationItems[i].Node, destinationItems[i].Path, reader) is { } destination)
+                {
+                    destinations.Add(destination);
+                }
+            }
+        }
+
+        // Istio validateHTTPRoute: exactly one of route, redirect, directResponse or delegate.
+        var kinds = RouteActions.Where(route.Has).ToList();
+        if (kinds.Count == 0)
+        {
+            reader.Error(path, "one of route, redirect, directResponse or delegate is required");
+        }
+        else if (kinds.Count > 1)
+        {
+            reader.Error(path, $"only one of route, redirect, directResponse or delegate may be set (found {string.Join(", ", kinds)})");
+        }
+        else if (kinds[0] != "route")
+        {
+            reader.Warning(route.PathOf(kinds[0]), "not supported yet; requests this route matches get no destination (503)");
+        }
+        else if (destinationItems is { Count: 0 })
+        {
+            reader.Error(route.PathOf("route"), "at least one destination is required");
+        }
+
+        return new HttpRouteConfig(index, name, matches, destinations);
+    }
+
+    private static HttpMatchConfig? ParseMatch(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader)
+    {
+        var match = reader.Mapping(node, path,
+            ["name", "uri", "scheme", "method", "authority", "headers", "withoutHeaders", "queryParams", "ignoreUriCase", "port", "gateways", "sourceLabels", "sourceNamespace"],
+            ignored: ["statPrefix"]);
+        if (match is null)
+        {
+            // "- {}" or "- null" in a match list matches everything, as an empty HTTPMatchRequest does in Istio.
+            return new HttpMatchConfig(index, null, false, null, null, null, [], [], [], null, null, null, null);
+        }
+
+        var ok = true;
+        var ignoreUriCase = reader.Bool(match["ignoreUriCase"], match.PathOf("ignoreUriCase")) ?? false;
+        var uri = StringMatchParser.Parse(match["uri"], match.PathOf("uri"), reader, allowEmpty: false, out var v1);
+        if (uri is { Kind: StringMatchKind.Regex } && ignoreUriCase)
+        {
+            // "The case will be ignored only in the case of exact and prefix URI matches."
+            reader.Warning(match.PathOf("ignoreUriCase"), "applies to exact and prefix uri matches only; the regex stays case-sensitive");
+        }
+
+        var scheme = StringMatchParser.Parse(match["scheme"], match.PathOf("scheme"), reader, allowEmpty: false, out var v2);
+        var method = StringMatchParser.Parse(match["method"], match.PathOf("method"), reader, allowEmpty: false, out var v3);
+        var authority = StringMatchParser.Parse(match["authority"], match.PathOf("authority"), reader, allowEmpty: false, out var v4);
+        ok &= v1 && v2 && v3 && v4;
+        var headers = ParseKeyValueMatches(match["headers"], match.PathOf("headers"), reader, lowerCaseNames: true, allowPrefix: true, ref ok);
+        var withoutHeaders = ParseKeyValueMatches(match["withoutHeaders"], match.PathOf("withoutHeaders"), reader, lowerCaseNames: true, allowPrefix: true, ref ok);
+
+        // queryParams: "exact: \"\"" or an empty match is presence; "prefix match is not supported" (virtual_service.proto).
+        var queryParams = ParseKeyValueMatches(match["queryParams"], match.PathOf("queryParams"), reader, lowerCaseNames: false, allowPrefix: false, ref ok)
+            .Select(q => q.Match is { Kind: StringMatchKind.Exact, Value: "" } ? q with { Match = null } : q)
+            .ToList();
+        var port = reader.Int(match["port"], match.PathOf("port"), 1, 65535);
+        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader) : null;
+        var sourceLabels = reader.StringMap(match["sourceLabels"], match.PathOf("sourceLabels"));
+        var sourceNamespace = reader.String(match["sourceNamespace"], match.PathOf("sourceNamespace"));
+        reader.String(match["name"], match.PathOf("name"));
+        return ok ? new HttpMatchConfig(index, uri, ignoreUriCase, scheme, method, authority, headers, withoutHeaders, queryParams, port, gateways, sourceLabels, sourceNamespace) : null;
+    }
+
+    private static List<GatewayRef> ReadMatchGateways(IstioObjectMeta meta, Fields match, NodeReader reader)
+    {
+        // A match naming only "mesh" never applies at a gateway: keep an empty list, which matches no gateway.
+        return ReadGatewayRefs(meta, match["gateways"], match.PathOf("gateways"), reader, out _) ?? [];
+    }
+
+    private static List<KeyValueMatchConfig> ParseKeyValueMatches(YamlNode? node, string path, NodeReader reader, bool lowerCaseNames, bool allowPrefix, ref bool ok)
+    {
+        var result = new List<KeyValueMatchConfig>();
+        if (NodeReader.IsNull(node))
+        {
+            return result;
+        }
+
+        if (node is not YamlMappingNode mapping)
+        {
+            reader.Error(path, "expected a mapping of names to string matches");
+            ok = false;
+            return result;
+        }
+
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            var name = (keyNode as YamlScalarNode)?.Value;
+            if (string.IsNullOrEmpty(name))
+            {
+                reader.Error(path, "names must be non-empty strings");
+                ok = false;
+                continue;
+            }
+
+            var itemPath = NodeReader.Join(path, name);
+
+            // "{}" or an empty value: presence only.
+            var match = StringMatchParser.Parse(value, itemPath, reader, allowEmpty: true, out var valid, allowPrefix);
+            if (!valid)
+            {
+                ok = false;
+                continue;
+            }
+
+            result.Add(new KeyValueMatchConfig(lowerCaseNames ? name.ToLowerInvariant() : name, match));
+        }
+
+        return result;
+    }
+
+    private static RouteDestinationConfig? ParseDestination(int index, YamlNode node, string path, NodeReader reader)
+    {
+        var item = reader.Mapping(node, path, ["destination", "weight"], unsupported: ["headers"]);
+        if (item is null)
+        {
+            reader.Error(path, "must not be null");
+            return null;
+        }
+
+        var weightPath = item.PathOf("weight");
+        int? weight = null;
+        if (item.Has("weight"))
+        {
+            weight = reader.Int(item["weight"], weightPath, int.MinValue, int.MaxValue);
+            if (weight < 0)
+            {
+                reader.Error(weightPath, $"weight {weight} must not be negative");
+                weight = null;
+            }
+        }
+
+        var destinationPath = item.PathOf("destination");
+        var destination = reader.Mapping(item["destination"], destinationPath, ["host", "subset", "port"]);
+        if (destination is null)
+        {
+            reader.Error(destinationPath, "is required");
+            return null;
+        }
+
+        var host = reader.String(destination["host"], destination.PathOf("host"));
+        if (string.IsNullOrEmpty(host))
+        {
+            reader.Error(destination.PathOf("host"), "is required");
+            return null;
+        }
+
+        if (HostName.Validate(host) is { } problem)
+        {
+            reader.Error(destination.PathOf("host"), problem);
+            return null;
+        }
+
+        if (HostName.IsWildcard(host))
+        {
+            reader.Error(destination.PathOf("host"), $"destination host \"{host}\" must not be a wildcard");
+            return null;
+        }
+
+        var subset = reader.String(destination["subset"], destination.PathOf("subset"));
+        int? port = null;
+        if (destination.Has("port"))
+        {
+            var portFields = reader.Mapping(destination["port"], destination.PathOf("port"), ["number"]);
+            var numberPath = NodeReader.Join(destination.PathOf("port"), "number");
+            port = reader.Int(portFields?["number"], numberPath, 1, 65535);
+            if (portFields is not null && !portFields.Has("number"))
+            {
+                reader.Error(numberPath, "is required");
+            }
+        }
+
+        return new RouteDestinationConfig(index, host.ToLowerInvariant(), string.IsNullOrEmpty(subset) ? null : subset, port, weight);
+    }
+}
