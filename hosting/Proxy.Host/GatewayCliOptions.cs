@@ -1,0 +1,137 @@
+using System.CommandLine;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Proxy.Hosting;
+
+namespace Proxy.Host;
+
+/// <summary>
+/// The serving flags of <c>proxy [run]</c>. One instance per command: System.CommandLine symbols belong to one parent,
+/// and <c>run</c> is also the root command's default action.
+/// </summary>
+internal sealed class GatewayCliOptions
+{
+    public Option<string[]> Config { get; } = ConfigOption();
+
+    public Option<IPAddress> ListenAddress { get; } = Parsed<IPAddress>(
+        "--listen-address", "Address Gateway servers bind", CliValueParsers.TryParseAddress, () => IPAddress.Any);
+
+    // Wrapped because System.CommandLine cannot carry a null parsed value ("off") through its converter.
+    public Option<AdminSetting> Admin { get; } = Parsed<AdminSetting>(
+        "--admin", "Admin endpoint ADDR:PORT, or off", TryParseAdmin, () => new AdminSetting(ProxyGatewayOptions.DefaultAdminEndPoint));
+
+    public Option<Dictionary<string, string>?> Labels { get; } = Parsed<Dictionary<string, string>?>(
+        "--labels", "This instance's workload labels k=v[,k=v], matched against Gateway.spec.selector", CliValueParsers.TryParseLabels, null);
+
+    public Option<string?> CredentialsDirectory { get; } = new("--credentials-dir")
+    {
+        Description = "Where Gateway tls.credentialName NAME is read from: DIR/NAME/tls.crt, tls.key, ca.crt",
+    };
+
+    public Option<TimeSpan> DrainTimeout { get; } = Parsed<TimeSpan>(
+        "--drain-timeout", "Graceful drain on SIGTERM/SIGINT or POST /drain", CliValueParsers.TryParseDuration, () => TimeSpan.FromSeconds(15));
+
+    public Option<string> AccessLog { get; } = new("--access-log")
+    {
+        Description = "Access log: stdout, off or a FILE path",
+        DefaultValueFactory = _ => "off",
+    };
+
+    public Option<string> AccessLogFormat { get; } = new Option<string>("--access-log-format")
+    {
+        Description = "Access log format: text (Istio's default) or json",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
+    public Option<LogLevel> LogLevel { get; } = Parsed<LogLevel>(
+        "--log-level", "trace, debug, info, warning, error, critical or off", CliValueParsers.TryParseLogLevel,
+        () => Microsoft.Extensions.Logging.LogLevel.Information);
+
+    public delegate bool TryParse<T>(string text, out T value, out string error);
+
+    public static Option<string[]> ConfigOption() => new("--config")
+    {
+        Description = "A YAML file or a directory of *.yaml/*.yml; repeat for more",
+        Required = true,
+        Arity = ArgumentArity.OneOrMore,
+    };
+
+    public static Option<T> Parsed<T>(string name, string description, TryParse<T> tryParse, Func<T>? defaultValue)
+    {
+        var option = new Option<T>(name)
+        {
+            Description = description,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+                if (tryParse(text, out var value, out var error))
+                {
+                    return value;
+                }
+
+                result.AddError($"{name}: {error}");
+                return default;
+            },
+        };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue();
+        }
+
+        return option;
+    }
+
+    private static bool TryParseAdmin(string text, out AdminSetting setting, out string error)
+    {
+        var ok = CliValueParsers.TryParseAdmin(text, out var endPoint, out error);
+        setting = new AdminSetting(endPoint);
+        return ok;
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Config);
+        command.Options.Add(ListenAddress);
+        command.Options.Add(Admin);
+        command.Options.Add(Labels);
+        command.Options.Add(CredentialsDirectory);
+        command.Options.Add(DrainTimeout);
+        command.Options.Add(AccessLog);
+        command.Options.Add(AccessLogFormat);
+        command.Options.Add(LogLevel);
+    }
+
+    public RunSettings Read(ParseResult parseResult)
+    {
+        var options = new ProxyGatewayOptions
+        {
+            ListenAddress = parseResult.GetValue(ListenAddress) ?? IPAddress.Any,
+            AdminEndPoint = parseResult.GetValue(Admin)?.EndPoint,
+            Labels = parseResult.GetValue(Labels),
+            CredentialsDirectory = parseResult.GetValue(CredentialsDirectory),
+            DrainTimeout = parseResult.GetValue(DrainTimeout),
+        };
+        foreach (var path in parseResult.GetValue(Config) ?? [])
+        {
+            options.ConfigPaths.Add(path);
+        }
+
+        return new RunSettings(
+            options,
+            parseResult.GetValue(AccessLog) ?? "off",
+            parseResult.GetValue(AccessLogFormat) ?? "text",
+            parseResult.GetValue(LogLevel));
+    }
+}
+
+/// <summary>
+/// Everything <c>proxy run</c> was told. The access-log settings are accepted and kept for the access-log issue; the
+/// engine does not write the log yet.
+/// </summary>
+internal sealed record RunSettings(ProxyGatewayOptions Gateway, string AccessLog, string AccessLogFormat, LogLevel LogLevel);
+
+/// <summary>The <c>--admin</c> value: an address, or null for <c>off</c>.</summary>
+internal sealed record AdminSetting(IPEndPoint? EndPoint)
+{
+    public override string ToString() => EndPoint?.ToString() ?? "off";
+}
