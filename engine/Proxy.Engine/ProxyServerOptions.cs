@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Proxy.Engine.Transport;
@@ -14,5 +15,12 @@ public sealed class ProxyServerOptions
 
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
-    internal TransportOptions Transport { get; init; } = TransportOptions.Default;
+    /// <summary>Where the data path runs after socket completions; see <see cref="Engine.IoScheduling"/>.</summary>
+    public IoScheduling IoScheduling { get; init; } = IoScheduling.Inline;
+
+    internal TransportOptions Transport => IoScheduling == IoScheduling.Inline
+        ? TransportOptions.Default
+        : ThreadPoolTransport;
+
+    private static readonly TransportOptions ThreadPoolTransport = new() { ApplicationScheduler = PipeScheduler.ThreadPool };
 }

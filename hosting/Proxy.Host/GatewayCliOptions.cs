@@ -47,6 +47,13 @@ internal sealed class GatewayCliOptions
         "--log-level", "trace, debug, info, warning, error, critical or off", CliValueParsers.TryParseLogLevel,
         () => Microsoft.Extensions.Logging.LogLevel.Information);
 
+    /// <summary>Engine tuning for benchmarks (perf/compare.sh), hidden from help: inline or threadpool.</summary>
+    public Option<string> IoScheduling { get; } = new Option<string>("--io-scheduling")
+    {
+        Hidden = true,
+        DefaultValueFactory = _ => "inline",
+    }.AcceptOnlyFromAmong("inline", "threadpool");
+
     public delegate bool TryParse<T>(string text, out T value, out string error);
 
     public static Option<string[]> ConfigOption() => new("--config")
@@ -99,6 +106,7 @@ internal sealed class GatewayCliOptions
         command.Options.Add(AccessLog);
         command.Options.Add(AccessLogFormat);
         command.Options.Add(LogLevel);
+        command.Options.Add(IoScheduling);
     }
 
     public RunSettings Read(ParseResult parseResult)
@@ -110,6 +118,7 @@ internal sealed class GatewayCliOptions
             Labels = parseResult.GetValue(Labels),
             CredentialsDirectory = parseResult.GetValue(CredentialsDirectory),
             DrainTimeout = parseResult.GetValue(DrainTimeout),
+            IoScheduling = parseResult.GetValue(IoScheduling) == "threadpool" ? Engine.IoScheduling.ThreadPool : Engine.IoScheduling.Inline,
         };
         foreach (var path in parseResult.GetValue(Config) ?? [])
         {

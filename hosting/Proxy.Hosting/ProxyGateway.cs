@@ -42,7 +42,7 @@ public sealed class ProxyGateway : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ProxyGateway>();
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _drainTimeout = options.DrainTimeout;
-        _server = new ProxyServer(new ProxyServerOptions { LoggerFactory = loggerFactory, TimeProvider = _timeProvider });
+        _server = new ProxyServer(new ProxyServerOptions { LoggerFactory = loggerFactory, TimeProvider = _timeProvider, IoScheduling = options.IoScheduling });
         if (options.AdminEndPoint is { } adminEndPoint)
         {
             _admin = new AdminEndpoint(adminEndPoint, () => _draining, () => _ = DrainAsync(), loggerFactory.CreateLogger<AdminEndpoint>());

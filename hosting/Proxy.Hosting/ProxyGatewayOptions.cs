@@ -31,6 +31,9 @@ public sealed class ProxyGatewayOptions
     /// <summary>How long a drain lets in-flight requests finish before connections are closed (<c>--drain-timeout</c>); default 15 s.</summary>
     public TimeSpan DrainTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>Where the data path runs after socket completions (engine tuning; the CLI's hidden <c>--io-scheduling</c>).</summary>
+    public Proxy.Engine.IoScheduling IoScheduling { get; set; } = Proxy.Engine.IoScheduling.Inline;
+
     /// <summary>Gateway port -> port actually bound (0 = any free port), so tests can run the real YAML side by side.</summary>
     public IDictionary<int, int> PortOverrides { get; } = new Dictionary<int, int>();
 

@@ -50,7 +50,7 @@ internal sealed class UpstreamConnectionPool
                 }
             }
 
-            if (connection.IsUsableAfterIdle() && timeProvider.GetElapsedTime(connection.LastUsedTimestamp, now) < idleTimeout)
+            if (connection.IsUsableAfterIdle() && !IsExpired(connection, now, timeProvider, idleTimeout))
             {
                 return connection;
             }
@@ -105,7 +105,7 @@ internal sealed class UpstreamConnectionPool
             // Stack enumerates most recent first; rebuild preserving that order.
             foreach (var connection in _idle)
             {
-                if (connection.IsUsableAfterIdle() && timeProvider.GetElapsedTime(connection.LastUsedTimestamp, now) < idleTimeout)
+                if (connection.IsUsableAfterIdle() && !IsExpired(connection, now, timeProvider, idleTimeout))
                 {
                     keep.Add(connection);
                 }
@@ -148,6 +148,10 @@ internal sealed class UpstreamConnectionPool
             Close(connection);
         }
     }
+
+    /// <summary>Zero or infinite means no idle timeout (Istio: <c>idleTimeout: 0s</c> disables it).</summary>
+    private static bool IsExpired(UpstreamConnection connection, long now, TimeProvider timeProvider, TimeSpan idleTimeout)
+        => idleTimeout > TimeSpan.Zero && timeProvider.GetElapsedTime(connection.LastUsedTimestamp, now) >= idleTimeout;
 
     private static void Close(UpstreamConnection connection)
         => _ = connection.DisposeAsync().AsTask();

@@ -108,6 +108,31 @@ public sealed class UpstreamPoolTests
     }
 
     [Fact]
+    public async Task InfiniteIdleTimeout_KeepsPooledConnection()
+    {
+        // Istio: connectionPool idleTimeout 0s disables the timeout; the Istio module compiles it to infinite.
+        await using var backend = new TestBackend();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var cluster = new ClusterConfig
+        {
+            Name = "b",
+            Endpoints = [new EndpointConfig("127.0.0.1", backend.Port)],
+            IdleTimeout = Timeout.InfiniteTimeSpan,
+        };
+        await using var proxy = await ProxyFixture.StartAsync(cluster, new ProxyServerOptions { TimeProvider = time });
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReadResponseAsync();
+        time.Advance(TimeSpan.FromDays(2));
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        await client.ReadResponseAsync();
+
+        Assert.Equal(1, cluster.State!.Endpoints[0].Pool.IdleCount);
+        Assert.Equal(1, backend.ConnectionCount);
+    }
+
+    [Fact]
     public async Task ConcurrentClients_ShareAndReuseUpstreamConnections()
     {
         await using var backend = new TestBackend();
