@@ -6,14 +6,12 @@ namespace Proxy.Engine.Upstream;
 /// <summary>Live state of one upstream endpoint: its connection pool and load counters.</summary>
 internal sealed class EndpointState
 {
-    private readonly EndPoint? _literal;
     private int _activeRequests;
-    private int _dnsCursor;
 
     public EndpointState(EndpointConfig config)
     {
         Config = config;
-        _literal = UpstreamConnectionPool.ParseLiteral(config.Address, config.Port);
+        ConnectEndPoint = IPAddress.TryParse(config.Address, out var ip) ? new IPEndPoint(ip, config.Port) : new DnsEndPoint(config.Address, config.Port);
         Pool = new UpstreamConnectionPool(this);
         Authority = System.Text.Encoding.ASCII.GetBytes(
             config.Address.Contains(':', StringComparison.Ordinal) ? $"[{config.Address}]:{config.Port}" : $"{config.Address}:{config.Port}");
@@ -34,34 +32,11 @@ internal sealed class EndpointState
     public void OnRequestFinished() => Interlocked.Decrement(ref _activeRequests);
 
     /// <summary>
-    /// The address to connect to. IP literals are parsed once; DNS names (ServiceEntry resolution DNS) are resolved
-    /// on each new connection and rotated across the answers, so a changed record is picked up by the next connect.
+    /// The address to connect to. IP literals are parsed once. DNS names (ServiceEntry resolution DNS) are resolved by
+    /// the connect itself on each new connection, trying every address the name resolves to in order (so
+    /// <c>localhost</c> reaches a backend on 127.0.0.1 or ::1), and a changed record is picked up by the next connect.
     /// </summary>
-    public async ValueTask<EndPoint?> ResolveAsync(CancellationToken cancellationToken)
-    {
-        if (_literal is not null)
-        {
-            return _literal;
-        }
-
-        IPAddress[] addresses;
-        try
-        {
-            addresses = await Dns.GetHostAddressesAsync(Config.Address, cancellationToken).ConfigureAwait(false);
-        }
-        catch (System.Net.Sockets.SocketException)
-        {
-            return null;
-        }
-
-        if (addresses.Length == 0)
-        {
-            return null;
-        }
-
-        var index = (int)((uint)Interlocked.Increment(ref _dnsCursor) % (uint)addresses.Length);
-        return new IPEndPoint(addresses[index], Config.Port);
-    }
+    public EndPoint ConnectEndPoint { get; }
 
     public override string ToString() => $"{Config.Address}:{Config.Port}";
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Proxy.Engine.Transport;
 
@@ -64,13 +63,7 @@ internal sealed class UpstreamConnectionPool
         ClusterState cluster, TransportOptions transport, CancellationToken cancellationToken)
     {
         var config = cluster.Config;
-        var endPoint = await _endpoint.ResolveAsync(cancellationToken).ConfigureAwait(false);
-        if (endPoint is null)
-        {
-            return (null, SocketError.HostNotFound);
-        }
-
-        var (socket, error) = await SocketConnector.ConnectAsync(endPoint, config.ConnectTimeout, cluster.TimeProvider, transport, cancellationToken)
+        var (socket, error) = await SocketConnector.ConnectAsync(_endpoint.ConnectEndPoint, config.ConnectTimeout, cluster.TimeProvider, transport, cancellationToken)
             .ConfigureAwait(false);
         if (socket is null)
         {
@@ -155,7 +148,4 @@ internal sealed class UpstreamConnectionPool
 
     private static void Close(UpstreamConnection connection)
         => _ = connection.DisposeAsync().AsTask();
-
-    internal static EndPoint? ParseLiteral(string address, int port)
-        => IPAddress.TryParse(address, out var ip) ? new IPEndPoint(ip, port) : null;
 }

@@ -133,6 +133,72 @@ public sealed class UpstreamPoolTests
     }
 
     [Fact]
+    public async Task ConnectTimeout_Answers503ConnectFailure()
+    {
+        // A listener whose accept queue is full drops further SYNs (Linux, tcp_abort_on_overflow=0), so a connect to
+        // it hangs: the connect timeout, on the fake clock, must end it.
+        using var blackhole = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        blackhole.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        blackhole.Listen(0);
+        var fillers = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 4; i++)
+            {
+                var filler = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { Blocking = false };
+                fillers.Add(filler);
+                try
+                {
+                    filler.Connect(blackhole.LocalEndPoint!);
+                }
+                catch (System.Net.Sockets.SocketException)
+                {
+                }
+            }
+
+            var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+            var cluster = ProxyFixture.Cluster("hang", (System.Net.IPEndPoint)blackhole.LocalEndPoint!);
+            await using var proxy = await ProxyFixture.StartAsync(cluster, new ProxyServerOptions { TimeProvider = time });
+            await using var client = await proxy.ConnectAsync();
+
+            await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+            var response = client.ReadResponseAsync();
+            var deadline = DateTime.UtcNow + TestTimeouts.Default;
+            while (!response.IsCompleted && DateTime.UtcNow < deadline)
+            {
+                time.Advance(TimeSpan.FromSeconds(1));
+                await Task.Delay(20);
+            }
+
+            var result = await response;
+            Assert.Equal(503, result.Status);
+            Assert.Contains("connection failure", result.BodyText, StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                filler.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task DnsEndpoint_IsResolvedOnConnect()
+    {
+        await using var backend = new TestBackend();
+        var cluster = new ClusterConfig { Name = "dns", Endpoints = [new EndpointConfig("localhost", backend.Port)] };
+        await using var proxy = await ProxyFixture.StartAsync(cluster);
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET /dns HTTP/1.1\r\nHost: a\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal(200, response.Status);
+        Assert.Equal("GET /dns", response.BodyText);
+    }
+
+    [Fact]
     public async Task ConcurrentClients_ShareAndReuseUpstreamConnections()
     {
         await using var backend = new TestBackend();
