@@ -401,8 +401,8 @@ internal sealed partial class Http1ProxyConnection
 
         if (!sawRequestId)
         {
-            Span<byte> id = stackalloc byte[36];
-            Guid.NewGuid().TryFormat(id, out _);
+            Span<byte> id = stackalloc byte[RequestId.Length];
+            RequestId.Write(id);
             writer.WriteHeader("x-request-id"u8, id);
         }
 

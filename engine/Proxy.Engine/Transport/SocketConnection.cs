@@ -111,11 +111,12 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
     private async Task ReceiveLoopAsync()
     {
         var writer = _input.Writer;
+        var waitForData = _waitForData;
         try
         {
             while (true)
             {
-                if (_waitForData)
+                if (waitForData)
                 {
                     var wait = await _receiver.ReceiveAsync(_socket, Memory<byte>.Empty);
                     if (!wait.Succeeded)
@@ -138,6 +139,9 @@ internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
                     break;
                 }
 
+                // A receive that filled the buffer likely left more in the socket (a body in flight): read again at
+                // once rather than wait for readiness, halving the receive syscalls of bulk transfers.
+                waitForData = _waitForData && result.BytesTransferred < memory.Length;
                 writer.Advance(result.BytesTransferred);
                 var flush = await writer.FlushAsync();
                 if (flush.IsCompleted || flush.IsCanceled)

@@ -72,10 +72,10 @@ public sealed class StreamingTests(ITestOutputHelper output)
         await sampler;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
 
-        output.WriteLine($"peak pooled: {peakBlocks * 4} KiB; allocated: {allocated / 1024} KiB; {stopwatch.ElapsedMilliseconds} ms");
+        output.WriteLine($"peak pooled: {peakBlocks * PinnedBlockMemoryPool.BlockSize / 1024} KiB; allocated: {allocated / 1024} KiB; {stopwatch.ElapsedMilliseconds} ms");
         Assert.Equal(200, response.Status);
         Assert.Equal(UploadSize, backend.BodyBytes);
-        Assert.True(peakBlocks * (long)PinnedBlockMemoryPool.BlockSize < MaxPooledBytes, $"peak pooled memory {peakBlocks} blocks of 4 KiB");
+        Assert.True(peakBlocks * (long)PinnedBlockMemoryPool.BlockSize < MaxPooledBytes, $"peak pooled memory {peakBlocks} blocks of {PinnedBlockMemoryPool.BlockSize / 1024} KiB");
 
         // Everything the process allocated meanwhile (test client and backend included) is a small fraction of the
         // body: nothing holds the body whole.
