@@ -348,18 +348,16 @@ internal sealed partial class Http1ProxyConnection
         var count = request.HeaderCount;
         for (var i = 0; i < count; i++)
         {
-            switch (request.GetKnownHeader(i))
+            var known = request.GetKnownHeader(i);
+            if (IsHopByHop(known, upgrade))
             {
-                case KnownHeader.Connection:
-                case KnownHeader.KeepAlive:
-                case KnownHeader.ProxyConnection:
-                case KnownHeader.TE:
-                case KnownHeader.Trailer:
-                case KnownHeader.TransferEncoding:
+                continue;
+            }
+
+            switch (known)
+            {
                 case KnownHeader.Expect:
                 case KnownHeader.XForwardedProto:
-                    continue;
-                case KnownHeader.Upgrade when !upgrade:
                     continue;
                 case KnownHeader.Host when absoluteForm:
                     continue;
@@ -434,17 +432,14 @@ internal sealed partial class Http1ProxyConnection
         var count = response.FieldCount;
         for (var i = 0; i < count; i++)
         {
-            switch (response.GetKnown(i))
+            var known = response.GetKnown(i);
+            if (IsHopByHop(known, upgrade))
             {
-                case KnownHeader.Connection:
-                case KnownHeader.KeepAlive:
-                case KnownHeader.ProxyConnection:
-                case KnownHeader.TE:
-                case KnownHeader.Trailer:
-                case KnownHeader.TransferEncoding:
-                    continue;
-                case KnownHeader.Upgrade when !upgrade:
-                    continue;
+                continue;
+            }
+
+            switch (known)
+            {
                 case KnownHeader.ContentLength when framing is ResponseFraming.Chunked or ResponseFraming.CloseDelimited:
                     continue;
                 case KnownHeader.None when nominated && IsNominatedByResponseConnection(response.GetName(i)):
@@ -475,6 +470,18 @@ internal sealed partial class Http1ProxyConnection
         writer.Write("\r\n"u8);
         writer.Commit();
     }
+
+    /// <summary>
+    /// The standard hop-by-hop fields (RFC 9110 7.6.1): Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
+    /// Transfer-Encoding (we frame each side ourselves) and Upgrade unless this exchange is upgrading.
+    /// </summary>
+    private static bool IsHopByHop(KnownHeader known, bool upgrade) => known switch
+    {
+        KnownHeader.Connection or KnownHeader.KeepAlive or KnownHeader.ProxyConnection or KnownHeader.TE
+            or KnownHeader.Trailer or KnownHeader.TransferEncoding => true,
+        KnownHeader.Upgrade => !upgrade,
+        _ => false,
+    };
 
     private bool IsNominatedByRequestConnection(ReadOnlySpan<byte> name)
     {
