@@ -42,6 +42,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
     private volatile bool _draining;
     private volatile bool _awaitingRequest;
     private UpstreamConnection? _activeUpstream;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public Http1ProxyConnection(SocketConnection downstream, ListenerState listener, ProxyContext context, ConnectionTracker tracker)
     {
@@ -58,9 +59,11 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
         _clientAddress = Encoding.ASCII.GetBytes(remote?.ToString() ?? "unknown");
     }
 
-    public Task Completion { get; private set; } = Task.CompletedTask;
+    /// <summary>Completes when the connection is closed; exists from construction, so a stop that races the first
+    /// dispatch still waits for it.</summary>
+    public Task Completion => _completion.Task;
 
-    public void Execute() => Completion = ProcessAsync();
+    public void Execute() => _ = ProcessAsync();
 
     /// <summary>Asks the connection to close after its current request (graceful drain).</summary>
     public void Drain()
@@ -96,6 +99,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
         {
             await _downstream.DisposeAsync().ConfigureAwait(false);
             _tracker.Remove(this);
+            _completion.TrySetResult();
         }
     }
 
