@@ -16,6 +16,13 @@ internal static class BodyCopier
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<(BodyCopyResult Result, long Copied)> CopyFixedAsync(PipeReader source, PipeWriter destination, long length)
     {
+        if (length == 0)
+        {
+            // Nothing to copy, but what the caller wrote before (a head) must still leave.
+            var flushed = await destination.FlushAsync().ConfigureAwait(false);
+            return (flushed.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed, 0);
+        }
+
         var remaining = length;
         while (remaining > 0)
         {
@@ -105,7 +112,11 @@ internal static class BodyCopier
         }
     }
 
-    /// <summary>Copies until the source ends (a close-delimited response), re-chunking when asked.</summary>
+    /// <summary>
+    /// Copies until the source ends (a close-delimited response), framing each read as one chunk when the client gets
+    /// chunked framing (<paramref name="encodeChunked"/>) and raw otherwise. <see cref="BodyCopyResult.Completed"/> means
+    /// the source ended; the caller decides whether that end was clean and then calls <see cref="EndBodyAsync"/>.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<(BodyCopyResult Result, long Copied)> CopyToEndAsync(PipeReader source, PipeWriter destination, bool encodeChunked)
     {
@@ -139,13 +150,7 @@ internal static class BodyCopier
             source.AdvanceTo(buffer.End);
             if (read.IsCompleted)
             {
-                if (encodeChunked)
-                {
-                    ChunkedEncoder.WriteLastChunk(destination);
-                }
-
-                var last = await destination.FlushAsync().ConfigureAwait(false);
-                return (last.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed, copied);
+                return (BodyCopyResult.Completed, copied);
             }
 
             var flush = await destination.FlushAsync().ConfigureAwait(false);
@@ -154,6 +159,19 @@ internal static class BodyCopier
                 return (BodyCopyResult.DestinationClosed, copied);
             }
         }
+    }
+
+    /// <summary>Ends a body copied by <see cref="CopyToEndAsync"/>: the last chunk when chunked, then a flush.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<BodyCopyResult> EndBodyAsync(PipeWriter destination, bool chunked)
+    {
+        if (chunked)
+        {
+            ChunkedEncoder.WriteLastChunk(destination);
+        }
+
+        var flush = await destination.FlushAsync().ConfigureAwait(false);
+        return flush.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed;
     }
 
     /// <summary>Pumps raw bytes one way until the source ends (an upgraded connection's tunnel).</summary>

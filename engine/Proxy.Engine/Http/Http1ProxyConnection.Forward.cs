@@ -16,6 +16,7 @@ internal sealed partial class Http1ProxyConnection
         var clientIsHttp10 = info.Version == Http1Version.Http10;
         var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
         var retried = false;
+        var continueSent = false;
 
         while (true)
         {
@@ -23,7 +24,7 @@ internal sealed partial class Http1ProxyConnection
             var upstream = retried ? null : endpoint.Pool.TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, cluster.Config.IdleTimeout);
             if (upstream is null)
             {
-                var (connection, error) = await endpoint.Pool.ConnectAsync(cluster, _context.Transport, CancellationToken.None).ConfigureAwait(false);
+                var (connection, error) = await endpoint.Pool.ConnectAsync(cluster, _context.Transport, _aborted.Token).ConfigureAwait(false);
                 if (connection is null)
                 {
                     Log.ConnectFailed(_context.Logger, endpoint, error);
@@ -48,8 +49,9 @@ internal sealed partial class Http1ProxyConnection
             }
             else
             {
-                if (info.ExpectContinue && !clientIsHttp10)
+                if (info.ExpectContinue && !clientIsHttp10 && !continueSent)
                 {
+                    continueSent = true;
                     // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
                     LocalReplies.WriteContinue(_downstream.Output);
                     await _downstream.Output.FlushAsync().ConfigureAwait(false);
@@ -62,6 +64,7 @@ internal sealed partial class Http1ProxyConnection
             // Step 5: the response head (interim 1xx handled here).
             HeadReadStatus status;
             HttpHeadInfo responseInfo;
+            var sawInterim = false;
             while (true)
             {
                 (status, responseInfo) = await ReadResponseHeadAsync(upstreamInput).ConfigureAwait(false);
@@ -69,6 +72,9 @@ internal sealed partial class Http1ProxyConnection
                 {
                     break;
                 }
+
+                // Any interim response proves the upstream has the request: from here on it must not be replayed.
+                sawInterim = true;
 
                 // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
                 if (responseInfo.StatusCode != 100 && !clientIsHttp10)
@@ -80,7 +86,9 @@ internal sealed partial class Http1ProxyConnection
 
             if (status != HeadReadStatus.Ok)
             {
-                var replayable = !bodyPending;
+                // Only the peer closing is the keep-alive race; our own abort (stop deadline, client gone) is not.
+                var closedByPeer = !upstream.Transport.IsAborted && !_downstream.IsAborted;
+                var replayable = !bodyPending && !sawInterim && closedByPeer;
                 var bodyComplete = !hasBody;
                 if (bodyPending)
                 {
@@ -91,7 +99,7 @@ internal sealed partial class Http1ProxyConnection
 
                     // Nothing of the body left the downstream pipe (the copy was still waiting for it), so it can
                     // be sent again. A chunked body may have consumed framing even when no data was copied.
-                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked;
+                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked && !sawInterim && closedByPeer;
                 }
                 else
                 {
@@ -143,7 +151,9 @@ internal sealed partial class Http1ProxyConnection
                 framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
             }
 
-            var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited;
+            // A request body still in flight when the response starts will be cut short: say so in this response.
+            var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited
+                && (!bodyPending || requestBody.IsCompleted);
             WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
 
             var downstreamOutput = _downstream.Output;
@@ -164,6 +174,14 @@ internal sealed partial class Http1ProxyConnection
             else
             {
                 (responseResult, _) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
+                if (responseResult == BodyCopyResult.Completed)
+                {
+                    // The end of a close-delimited body is the connection's end: only a clean FIN completes it. A reset
+                    // truncated it, and the client must see a broken connection, not a complete body.
+                    responseResult = upstream.Transport.ReceiveError == System.Net.Sockets.SocketError.Success
+                        ? await BodyCopier.EndBodyAsync(downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false)
+                        : BodyCopyResult.SourceEnded;
+                }
             }
 
             // Step 7: settle the request body, then decide both connections' fate.
@@ -328,7 +346,8 @@ internal sealed partial class Http1ProxyConnection
         var absoluteForm = target.Length > 0 && target[0] != (byte)'/' && target[0] != (byte)'*';
         if (absoluteForm)
         {
-            writer.Write(request.Path.Length == 0 ? "/"u8 : request.Path);
+            // RFC 9112 3.2.4: an absolute-form OPTIONS with an empty path is forwarded as "*".
+            writer.Write(request.HasEmptyAbsolutePath && request.Method == Http1Method.Options && request.Query.Length == 0 ? "*"u8 : request.Path);
             if (request.Query.Length > 0)
             {
                 writer.WriteByte((byte)'?');
@@ -399,9 +418,14 @@ internal sealed partial class Http1ProxyConnection
 
         if (!sawRequestId)
         {
-            Span<byte> id = stackalloc byte[RequestId.Length];
-            RequestId.Write(id);
-            writer.WriteHeader("x-request-id"u8, id);
+            // Generated once per request, so a retried attempt carries the same id.
+            if (!_requestIdGenerated)
+            {
+                RequestId.Write(_generatedRequestId);
+                _requestIdGenerated = true;
+            }
+
+            writer.WriteHeader("x-request-id"u8, _generatedRequestId);
         }
 
         if (info.IsChunked)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -30,7 +31,7 @@ namespace Proxy.Engine.Http;
 /// Step 7: return the upstream connection to its pool if the exchange ended cleanly; keep the downstream alive if
 ///         both sides allow.
 /// </remarks>
-internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
+internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDisposable
 {
     private readonly SocketConnection _downstream;
     private readonly ListenerState _listener;
@@ -39,8 +40,14 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
     private readonly HttpRequestHead _request = new();
     private readonly ResponseHead _response = new();
     private readonly byte[] _clientAddress;
+    private readonly byte[] _generatedRequestId = new byte[RequestId.Length];
+
+    // Drain wakes a connection waiting for its next request through this token, passed to that read only: unlike
+    // CancelPendingRead, a cancellation that lands late cannot leak into the next read (a request body's).
+    private readonly CancellationTokenSource _drain = new();
+    private readonly CancellationTokenSource _aborted = new();
     private volatile bool _draining;
-    private volatile bool _awaitingRequest;
+    private bool _requestIdGenerated;
     private UpstreamConnection? _activeUpstream;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -69,10 +76,21 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
     public void Drain()
     {
         _draining = true;
-        if (_awaitingRequest)
+        try
         {
-            _downstream.Input.CancelPendingRead();
+            _drain.Cancel();
         }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
+
+    /// <summary>Releases the cancellation sources; called once the connection has closed.</summary>
+    public void Dispose()
+    {
+        _drain.Dispose();
+        _aborted.Dispose();
     }
 
     /// <summary>Closes the connection and the upstream exchange it is in, if any, at once.</summary>
@@ -80,6 +98,13 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
     {
         _downstream.Abort();
         Volatile.Read(ref _activeUpstream)?.Abort();
+        try
+        {
+            _aborted.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
     }
 
     private async Task ProcessAsync()
@@ -99,6 +124,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
         {
             await _downstream.DisposeAsync().ConfigureAwait(false);
             _tracker.Remove(this);
+            Dispose();
             _completion.TrySetResult();
         }
     }
@@ -112,7 +138,6 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
 
         // Step 1: read and parse the request head.
         HttpHeadInfo info;
-        _awaitingRequest = true;
         while (true)
         {
             if (_draining)
@@ -120,16 +145,21 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
                 return false;
             }
 
-            var read = await input.ReadAsync().ConfigureAwait(false);
+            ReadResult read;
+            try
+            {
+                read = await input.ReadAsync(_drain.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+
             var buffer = read.Buffer;
             if (read.IsCanceled)
             {
+                // A cancellation meant for an earlier request's body copy that landed after it finished.
                 input.AdvanceTo(buffer.Start);
-                if (_draining)
-                {
-                    return false;
-                }
-
                 continue;
             }
 
@@ -157,7 +187,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
             input.AdvanceTo(buffer.Start, buffer.End);
         }
 
-        _awaitingRequest = false;
+        _requestIdGenerated = false;
         _request.Scheme = _listener.Scheme;
         _request.LocalPort = _listener.Port;
         var hasBody = info.IsChunked || info.ContentLength > 0;
@@ -165,7 +195,13 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
             ? (info.Connection & ConnectionOptions.Close) == 0
             : (info.Connection & ConnectionOptions.KeepAlive) != 0;
 
-        // Step 2: route.
+        // Step 2: route. CONNECT tunnels are not configured by any route (Envoy: no route matches without a
+        // connect_matcher), so they get 404 NR and the connection closes.
+        if (_request.Method == Http1Method.Connect)
+        {
+            return await ReplyLocallyAsync(ProxyOutcome.NoRoute, keepAlive: false).ConfigureAwait(false);
+        }
+
         var route = _listener.Router.Route(_request);
         if (route is null)
         {
@@ -187,6 +223,7 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem
         finally
         {
             endpoint.OnRequestFinished();
+            Volatile.Write(ref _activeUpstream, null);
         }
     }
 

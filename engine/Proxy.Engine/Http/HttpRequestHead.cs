@@ -82,6 +82,9 @@ public sealed class HttpRequestHead
 
     internal int HostFieldCount => _hostFieldCount;
 
+    /// <summary>An absolute-form target without a path (<c>http://host</c>); <see cref="Path"/> then reads "/".</summary>
+    internal bool HasEmptyAbsolutePath { get; private set; }
+
     public ReadOnlySpan<byte> GetHeaderName(int index) => Slice(Field(index).Name);
 
     public ReadOnlySpan<byte> GetHeaderValue(int index) => Slice(Field(index).Value);
@@ -128,6 +131,7 @@ public sealed class HttpRequestHead
         _fieldCount = 0;
         _hostFieldCount = 0;
         _methodToken = _target = _path = _query = _authority = _host = default;
+        HasEmptyAbsolutePath = false;
         Method = Http1Method.Custom;
         Version = Http1Version.Http11;
     }
@@ -200,6 +204,13 @@ public sealed class HttpRequestHead
         {
             _path = new Segment(_target.Start + pathStart, pathAndQuery.Length);
             _query = default;
+        }
+
+        if (_path.Length == 0 && pathStart > 0 && Method != Http1Method.Connect)
+        {
+            // RFC 9112 3.2.1: an empty path is "/" for routing and forwarding (OPTIONS forwards "*", 3.2.4).
+            HasEmptyAbsolutePath = true;
+            _path = Append("/"u8);
         }
 
         _host = _authority;

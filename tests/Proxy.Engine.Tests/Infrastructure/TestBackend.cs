@@ -25,7 +25,7 @@ public sealed record BackendRequest(string Method, string Target, string Version
 }
 
 /// <summary>What the backend does with a request: write these bytes, then optionally close.</summary>
-public sealed record BackendReply(byte[] Bytes, bool CloseAfter = false, bool CloseWithoutReply = false)
+public sealed record BackendReply(byte[] Bytes, bool CloseAfter = false, bool CloseWithoutReply = false, bool ResetAfter = false)
 {
     public static BackendReply Ok(string body, params string[] headers)
     {
@@ -182,6 +182,13 @@ public sealed class TestBackend : IAsyncDisposable
                 }
 
                 await stream.WriteAsync(reply.Bytes, _cts.Token);
+                if (reply.ResetAfter)
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                    return;
+                }
+
                 if (reply.CloseAfter || string.Equals(request.Header("connection"), "close", StringComparison.OrdinalIgnoreCase))
                 {
                     socket.Shutdown(SocketShutdown.Send);
