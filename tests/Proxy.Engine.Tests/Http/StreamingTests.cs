@@ -81,4 +81,34 @@ public sealed class StreamingTests(ITestOutputHelper output)
         // body: nothing holds the body whole.
         Assert.True(allocated < UploadSize / 8, $"allocated {allocated / 1024} KiB while streaming {UploadSize / 1024 / 1024} MiB in {stopwatch.ElapsedMilliseconds} ms");
     }
+
+    [Fact]
+    public async Task Download_ToClientThatStopsReading_PausesUpstreamReads()
+    {
+        const int Size = 64 * 1024 * 1024;
+        var payload = new byte[Size];
+        var head = System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {Size}\r\n\r\n");
+        await using var backend = new TestBackend(_ => new BackendReply([.. head, .. payload]));
+        await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
+        await using var client = await proxy.ConnectAsync();
+        var baselineBlocks = PinnedBlockMemoryPool.Instance.RentedCount;
+
+        await client.SendAsync("GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+        Assert.NotNull(await client.Reader.ReadHeadAsync().WaitAsync(TestTimeouts.Default));
+
+        // The client reads nothing now. Sample the pool while the backend pushes: the proxy must stop reading the
+        // upstream once its pipes are full, so pooled memory stays bounded although 64 MiB are waiting.
+        var peakBlocks = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            peakBlocks = Math.Max(peakBlocks, PinnedBlockMemoryPool.Instance.RentedCount - baselineBlocks);
+            await Task.Delay(5);
+        }
+
+        output.WriteLine($"peak pooled while the client was not reading: {peakBlocks * PinnedBlockMemoryPool.BlockSize / 1024} KiB");
+        Assert.True(peakBlocks * (long)PinnedBlockMemoryPool.BlockSize < MaxPooledBytes);
+
+        var body = await client.Reader.ReadFixedAsync(Size, discard: true).WaitAsync(TestTimeouts.Default);
+        Assert.Empty(body);
+    }
 }
