@@ -4,31 +4,22 @@ using Proxy.Engine.Transport;
 
 namespace Proxy.Engine;
 
-/// <summary>A bound listener and the route table its connections consult (swapped atomically on reload).</summary>
+/// <summary>A bound listener and the route table its connections consult.</summary>
 internal sealed class ListenerState
 {
-    private volatile IHttpRouter _router;
-
     public ListenerState(ListenerConfig config, SocketListener socket)
     {
         Config = config;
         Socket = socket;
-        _router = config.Router;
     }
 
-    public ListenerConfig Config { get; private set; }
+    public ListenerConfig Config { get; }
 
     public SocketListener Socket { get; }
 
-    public IHttpRouter Router => _router;
+    public IHttpRouter Router => Config.Router;
 
     public string Scheme { get; } = "http";
 
     public int Port => Socket.EndPoint.Port;
-
-    public void Update(ListenerConfig config)
-    {
-        Config = config;
-        _router = config.Router;
-    }
 }
