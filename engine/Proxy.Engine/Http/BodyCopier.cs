@@ -76,24 +76,17 @@ internal static class BodyCopier
                 return (BodyCopyResult.Canceled, copied);
             }
 
-            var step = DecodeAvailable(ref decoder, buffer, destination, encodeChunked, out var consumed, out var written);
-            copied += written;
-            if (step == BodyCopyResult.InvalidFraming)
+            if (!TryDecodeAvailable(ref decoder, buffer, destination, encodeChunked, out var status, out var consumed, out var written))
             {
                 source.AdvanceTo(buffer.End);
-                return (step, copied);
+                return (BodyCopyResult.InvalidFraming, copied + written);
             }
 
+            copied += written;
             source.AdvanceTo(consumed, buffer.End);
-            if (step == BodyCopyResult.Completed)
+            if (status == ChunkedDecodeStatus.Completed)
             {
-                if (encodeChunked)
-                {
-                    ChunkedEncoder.WriteLastChunk(destination);
-                }
-
-                var last = await destination.FlushAsync().ConfigureAwait(false);
-                return (last.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed, copied);
+                return (await EndBodyAsync(destination, encodeChunked).ConfigureAwait(false), copied);
             }
 
             if (read.IsCompleted)
@@ -206,9 +199,14 @@ internal static class BodyCopier
         return copied;
     }
 
-    private static BodyCopyResult DecodeAvailable(
+    /// <summary>
+    /// Decodes everything <paramref name="buffer"/> holds, writing the data; <paramref name="status"/> is then
+    /// <see cref="ChunkedDecodeStatus.NeedMoreData"/> or <see cref="ChunkedDecodeStatus.Completed"/>. False on invalid
+    /// framing.
+    /// </summary>
+    private static bool TryDecodeAvailable(
         ref ChunkedDecoder decoder, ReadOnlySequence<byte> buffer, PipeWriter destination, bool encodeChunked,
-        out SequencePosition consumed, out long written)
+        out ChunkedDecodeStatus status, out SequencePosition consumed, out long written)
     {
         var reader = new SequenceReader<byte>(buffer);
         written = 0;
@@ -216,7 +214,7 @@ internal static class BodyCopier
         {
             while (true)
             {
-                var status = decoder.Decode(ref reader, out var data);
+                status = decoder.Decode(ref reader, out var data);
                 if (status == ChunkedDecodeStatus.Data)
                 {
                     if (encodeChunked)
@@ -235,13 +233,14 @@ internal static class BodyCopier
                 }
 
                 consumed = reader.Position;
-                return status == ChunkedDecodeStatus.Completed ? BodyCopyResult.Completed : BodyCopyResult.SourceEnded;
+                return true;
             }
         }
         catch (Http1ParseException)
         {
+            status = default;
             consumed = reader.Position;
-            return BodyCopyResult.InvalidFraming;
+            return false;
         }
     }
 

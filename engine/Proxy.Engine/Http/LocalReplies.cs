@@ -5,7 +5,8 @@ using System.Text;
 namespace Proxy.Engine.Http;
 
 /// <summary>
-/// Responses the proxy writes itself, with Envoy's status codes, bodies and flags so Istio runbooks still apply.
+/// Responses the proxy writes itself, with Envoy's status codes and bodies so Istio runbooks still apply (each
+/// <see cref="ProxyOutcome"/> names its Envoy response flag; the access-log issue will map them here too).
 /// Each reply is precomputed bytes: writing one costs a copy.
 /// </summary>
 internal static class LocalReplies
@@ -20,26 +21,6 @@ internal static class LocalReplies
     private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: true);
     private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", "upstream sent an invalid response", close: true);
     private static readonly byte[] Continue = Encoding.ASCII.GetBytes("HTTP/1.1 100 Continue\r\n\r\n");
-
-    /// <summary>The Envoy response flag for an outcome (access log, metrics).</summary>
-    public static string Flag(ProxyOutcome outcome) => outcome switch
-    {
-        ProxyOutcome.NoRoute => "NR",
-        ProxyOutcome.NoHealthyUpstream => "UH",
-        ProxyOutcome.ConnectFailure => "UF",
-        ProxyOutcome.UpstreamReset => "UC",
-        ProxyOutcome.UpstreamProtocolError => "UPE",
-        ProxyOutcome.DownstreamDisconnect => "DC",
-        _ => "-",
-    };
-
-    public static int StatusCode(ProxyOutcome outcome) => outcome switch
-    {
-        ProxyOutcome.NoRoute => 404,
-        ProxyOutcome.NoHealthyUpstream or ProxyOutcome.ConnectFailure or ProxyOutcome.UpstreamReset => 503,
-        ProxyOutcome.UpstreamProtocolError => 502,
-        _ => 0,
-    };
 
     public static void Write(PipeWriter writer, ProxyOutcome outcome, bool close)
     {

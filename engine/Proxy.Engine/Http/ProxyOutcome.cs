@@ -23,10 +23,4 @@ internal enum ProxyOutcome : byte
 
     /// <summary>The upstream sent an invalid response head: 502, flag UPE.</summary>
     UpstreamProtocolError,
-
-    /// <summary>The downstream went away mid-request: flag DC (no reply possible).</summary>
-    DownstreamDisconnect,
-
-    /// <summary>The request was malformed: the parser's 4xx/505.</summary>
-    BadRequest,
 }

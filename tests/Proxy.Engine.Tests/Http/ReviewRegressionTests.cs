@@ -86,11 +86,7 @@ public sealed class ReviewRegressionTests
     [Fact]
     public async Task RetriedRequest_KeepsItsGeneratedRequestId()
     {
-        var perConnection = new ConcurrentDictionary<int, int>();
-        await using var backend = new TestBackend(r =>
-            perConnection.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1
-                ? BackendReply.Ok("fresh")
-                : new BackendReply([], CloseWithoutReply: true));
+        await using var backend = new TestBackend(TestBackend.FirstRequestPerConnectionOnly(BackendReply.Ok("fresh")));
         await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
         await using var client = await proxy.ConnectAsync();
 

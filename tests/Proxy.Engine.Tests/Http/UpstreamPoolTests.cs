@@ -10,13 +10,7 @@ public sealed class UpstreamPoolTests
     [Fact]
     public async Task ReusedConnectionClosedByUpstreamBeforeResponse_IsRetriedOnFreshConnection()
     {
-        // The keep-alive race made deterministic: the backend answers the first request on each connection and
-        // silently closes on the second, exactly what an upstream whose idle timeout fired mid-flight does.
-        var served = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
-        await using var backend = new TestBackend(r =>
-            served.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1
-                ? BackendReply.Ok("fresh")
-                : new BackendReply([], CloseWithoutReply: true));
+        await using var backend = new TestBackend(TestBackend.FirstRequestPerConnectionOnly(BackendReply.Ok("fresh")));
         await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
         await using var client = await proxy.ConnectAsync();
 
@@ -34,11 +28,7 @@ public sealed class UpstreamPoolTests
     [Fact]
     public async Task PostWithConsumedBody_IsNotReplayedOnStaleConnection()
     {
-        var served = new System.Collections.Concurrent.ConcurrentDictionary<int, int>();
-        await using var backend = new TestBackend(r =>
-            served.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1
-                ? BackendReply.Ok("fresh")
-                : new BackendReply([], CloseWithoutReply: true));
+        await using var backend = new TestBackend(TestBackend.FirstRequestPerConnectionOnly(BackendReply.Ok("fresh")));
         await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("b", backend.EndPoint));
         await using var client = await proxy.ConnectAsync();
 

@@ -70,6 +70,16 @@ public sealed class TestBackend : IAsyncDisposable
 
     public int Port => EndPoint.Port;
 
+    /// <summary>
+    /// The keep-alive race made deterministic: answers the first request on each connection with
+    /// <paramref name="first"/> and silently closes on the next, as an upstream whose idle timeout fired mid-flight does.
+    /// </summary>
+    public static Func<BackendRequest, BackendReply> FirstRequestPerConnectionOnly(BackendReply first)
+    {
+        var served = new ConcurrentDictionary<int, int>();
+        return r => served.AddOrUpdate(r.ConnectionId, 1, (_, n) => n + 1) == 1 ? first : new BackendReply([], CloseWithoutReply: true);
+    }
+
     public ConcurrentQueue<BackendRequest> Requests { get; } = new();
 
     /// <summary>Connections accepted so far.</summary>
