@@ -17,7 +17,7 @@ internal sealed class ListenerState
 
     public SocketListener Socket { get; }
 
-    public IHttpRouter Router => Config.Router;
+    public IHttpRouter Router => Config.Router!;
 
     public string Scheme { get; } = "http";
 

@@ -25,4 +25,6 @@ internal sealed class ProxyContext
     public TransportOptions Transport { get; }
 
     public ILogger Logger { get; }
+
+    public ProxyStatistics Statistics { get; } = new();
 }

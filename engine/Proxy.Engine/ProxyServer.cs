@@ -36,6 +36,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>The active configuration, or null before <see cref="StartAsync"/>.</summary>
     public ProxyConfig? Config => Volatile.Read(ref _config);
 
+    /// <summary>Engine counters (TLS handshakes and errors, L4 connections and bytes).</summary>
+    public ProxyStatistics Statistics => _context.Statistics;
+
     /// <summary>Downstream connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
 

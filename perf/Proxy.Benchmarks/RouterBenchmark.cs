@@ -35,7 +35,7 @@ public class RouterBenchmark
             throw new InvalidOperationException(string.Join("\n", result.Errors));
         }
 
-        _router = result.Config!.Listeners[0].Router;
+        _router = result.Config!.Listeners[0].Router!;
 
         // Host 50's route 9 is a prefix route; routes 0-8 fail first (3 prefix, 3 header lookups, 3 regexes).
         _lateRoute = HttpRequestHead.Create("GET", "/p9/items?page=2",

@@ -16,8 +16,12 @@ public sealed class ClusterConfig
     /// <summary>TCP connect timeout. Istio default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an upstream keep-alive connection may sit idle in the pool. Istio default 1 h.</summary>
+    /// <summary>How long an upstream keep-alive connection may sit idle in the pool, and how long an L4 connection to
+    /// this cluster may carry no bytes in either direction before both sides are closed. Istio default 1 h.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>TLS origination to the endpoints (Istio DestinationRule <c>tls</c> SIMPLE/MUTUAL); null sends plaintext.</summary>
+    public UpstreamTlsSettings? Tls { get; init; }
 
     /// <summary>Live state, attached by the engine when a config containing this cluster is applied.</summary>
     internal Upstream.ClusterState? State { get; set; }

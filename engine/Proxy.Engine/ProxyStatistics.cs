@@ -1,0 +1,72 @@
+namespace Proxy.Engine;
+
+/// <summary>
+/// Engine counters since start. Updated with interlocked increments on the connection path (no allocation); read
+/// them for tests, logs and the metrics exporter.
+/// </summary>
+public sealed class ProxyStatistics
+{
+    internal long DownstreamTlsHandshakes;
+    internal long DownstreamTlsNotTls;
+    internal long DownstreamTlsBadHello;
+    internal long DownstreamTlsNoFilterChain;
+    internal long DownstreamTlsHandshakeTimeouts;
+    internal long DownstreamTlsHandshakeFailures;
+    internal long UpstreamTlsHandshakes;
+    internal long UpstreamTlsHandshakeFailures;
+    internal long TcpConnectionsOpened;
+    internal long TcpConnectionsClosed;
+    internal long TcpNoRoute;
+    internal long TcpUpstreamConnectFailures;
+    internal long TcpIdleTimeouts;
+    internal long TcpBytesReceived;
+    internal long TcpBytesSent;
+
+    /// <summary>Downstream TLS handshakes completed (terminated chains).</summary>
+    public long TlsHandshakes => Volatile.Read(ref DownstreamTlsHandshakes);
+
+    /// <summary>Connections to a TLS listener whose first bytes were not a TLS handshake record.</summary>
+    public long TlsNotTls => Volatile.Read(ref DownstreamTlsNotTls);
+
+    /// <summary>Connections whose ClientHello was malformed, truncated (closed early) or too large.</summary>
+    public long TlsBadHello => Volatile.Read(ref DownstreamTlsBadHello);
+
+    /// <summary>Connections whose SNI matched no filter chain.</summary>
+    public long TlsNoFilterChain => Volatile.Read(ref DownstreamTlsNoFilterChain);
+
+    /// <summary>Connections closed because the handshake (ClientHello included) did not finish in time.</summary>
+    public long TlsHandshakeTimeouts => Volatile.Read(ref DownstreamTlsHandshakeTimeouts);
+
+    /// <summary>Terminating handshakes that failed (bad client certificate, no shared cipher or version, ...).</summary>
+    public long TlsHandshakeFailures => Volatile.Read(ref DownstreamTlsHandshakeFailures);
+
+    /// <summary>Every downstream TLS error: not TLS, bad hello, no chain, timeout, handshake failure.</summary>
+    public long TlsErrors => TlsNotTls + TlsBadHello + TlsNoFilterChain + TlsHandshakeTimeouts + TlsHandshakeFailures;
+
+    /// <summary>TLS handshakes completed to upstreams (origination).</summary>
+    public long UpstreamTlsHandshakesCompleted => Volatile.Read(ref UpstreamTlsHandshakes);
+
+    /// <summary>TLS handshakes to upstreams that failed (verification, protocol) or timed out.</summary>
+    public long UpstreamTlsHandshakeErrors => Volatile.Read(ref UpstreamTlsHandshakeFailures);
+
+    /// <summary>Downstream L4 connections accepted by a TCP route (plain TCP, passthrough, terminated TCP).</summary>
+    public long TcpOpened => Volatile.Read(ref TcpConnectionsOpened);
+
+    /// <summary>Downstream L4 connections closed.</summary>
+    public long TcpClosed => Volatile.Read(ref TcpConnectionsClosed);
+
+    /// <summary>L4 connections closed because no route matched.</summary>
+    public long TcpNoRouteCount => Volatile.Read(ref TcpNoRoute);
+
+    /// <summary>L4 connections closed because no upstream endpoint could be connected.</summary>
+    public long TcpConnectFailures => Volatile.Read(ref TcpUpstreamConnectFailures);
+
+    /// <summary>L4 connections closed by the idle timeout.</summary>
+    public long TcpIdleTimeoutCount => Volatile.Read(ref TcpIdleTimeouts);
+
+    /// <summary>Bytes L4 connections received from downstream clients.</summary>
+    public long TcpReceivedBytes => Volatile.Read(ref TcpBytesReceived);
+
+    /// <summary>Bytes L4 connections sent to downstream clients.</summary>
+    public long TcpSentBytes => Volatile.Read(ref TcpBytesSent);
+}
