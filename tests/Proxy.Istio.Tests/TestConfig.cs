@@ -66,8 +66,8 @@ internal static class TestConfig
     /// <summary>The router of the listener for a gateway port, or of the only listener.</summary>
     public static IHttpRouter Router(ProxyConfig config, int? port = null) =>
         port is null
-            ? config.Listeners.Single().Router
-            : config.Listeners.Single(l => l.Name.EndsWith("_" + port, StringComparison.Ordinal)).Router;
+            ? config.Listeners.Single().Router!
+            : config.Listeners.Single(l => l.Name.EndsWith("_" + port, StringComparison.Ordinal)).Router!;
 
     public static HttpRoute? Route(ProxyConfig config, string host, string target, params (string Name, string Value)[] headers) =>
         Route(Router(config), host, target, "GET", headers);
