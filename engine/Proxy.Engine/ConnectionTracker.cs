@@ -1,18 +1,18 @@
 using System.Collections.Concurrent;
-using Proxy.Engine.Http;
 
 namespace Proxy.Engine;
 
-/// <summary>The server's open downstream connections, so a stop can drain and then abort them.</summary>
+/// <summary>The server's open downstream connections, so a stop can drain and then abort them and the heartbeat can
+/// reach each.</summary>
 internal sealed class ConnectionTracker
 {
-    private readonly ConcurrentDictionary<Http1ProxyConnection, byte> _connections = new();
+    private readonly ConcurrentDictionary<DownstreamConnection, byte> _connections = new();
 
     public int Count => _connections.Count;
 
-    public void Add(Http1ProxyConnection connection) => _connections.TryAdd(connection, 0);
+    public void Add(DownstreamConnection connection) => _connections.TryAdd(connection, 0);
 
-    public void Remove(Http1ProxyConnection connection) => _connections.TryRemove(connection, out _);
+    public void Remove(DownstreamConnection connection) => _connections.TryRemove(connection, out _);
 
     public void DrainAll()
     {
@@ -27,6 +27,14 @@ internal sealed class ConnectionTracker
         foreach (var (connection, _) in _connections)
         {
             connection.Abort();
+        }
+    }
+
+    public void OnHeartbeat(long now)
+    {
+        foreach (var (connection, _) in _connections)
+        {
+            connection.OnHeartbeat(now);
         }
     }
 

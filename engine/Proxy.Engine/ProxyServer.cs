@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Proxy.Engine.Config;
-using Proxy.Engine.Http;
 using Proxy.Engine.Transport;
 using Proxy.Engine.Upstream;
 
@@ -55,6 +54,11 @@ public sealed partial class ProxyServer : IAsyncDisposable
             if (_config is not null)
             {
                 throw new InvalidOperationException("The server is already started.");
+            }
+
+            foreach (var listenerConfig in config.Listeners)
+            {
+                listenerConfig.Validate();
             }
 
             AttachClusterState(config);
@@ -178,7 +182,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
         var transport = new SocketConnection(socket, _context.Transport);
         transport.Start();
-        var connection = new Http1ProxyConnection(transport, listener, _context, _connections);
+        var connection = new DownstreamConnection(transport, listener, _context, _connections);
         _connections.Add(connection);
 
         // Leave the accept loop at once: the connection's first read and everything after runs on the pool.
@@ -190,7 +194,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
     {
         foreach (var cluster in config.Clusters)
         {
-            cluster.State ??= new ClusterState(cluster, _context.TimeProvider);
+            cluster.State ??= new ClusterState(cluster, _context.TimeProvider, _context.Statistics, _context.Logger);
         }
     }
 
@@ -208,6 +212,8 @@ public sealed partial class ProxyServer : IAsyncDisposable
         {
             cluster.State?.Sweep(now);
         }
+
+        _connections.OnHeartbeat(now);
     }
 
     private static partial class Log

@@ -24,8 +24,9 @@ public sealed class ListenerConfig
 
     /// <summary>
     /// TLS: the ClientHello is read (not consumed) and its SNI selects a chain, most specific first: an exact server
-    /// name, then the longest matching <c>*.suffix</c>, then a chain without server names. No match and no such chain
-    /// closes the connection (Envoy: no filter chain found). A chain then terminates TLS or passes it through.
+    /// name, then the longest matching <c>*.suffix</c>, then a chain without server names, then the first terminating
+    /// chain (no SNI or an unknown name gets the first server's certificate, as with Envoy in Istio). A listener of
+    /// passthrough chains closes a connection no chain claims. A chain then terminates TLS or passes it through.
     /// </summary>
     public IReadOnlyList<TlsFilterChain>? TlsFilterChains { get; init; }
 

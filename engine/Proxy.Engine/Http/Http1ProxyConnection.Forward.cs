@@ -413,7 +413,7 @@ internal sealed partial class Http1ProxyConnection
 
         writer.Write(_clientAddress);
         writer.Write("\r\nx-forwarded-proto: "u8);
-        writer.Write(_listener.Scheme == "https" ? "https"u8 : "http"u8);
+        writer.Write(_https ? "https"u8 : "http"u8);
         writer.Write("\r\n"u8);
 
         if (!sawRequestId)

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Proxy.Engine.Routing;
 using Proxy.Engine.Transport;
 using Proxy.Engine.Upstream;
 using Proxy.Protocols.Http1;
@@ -31,12 +32,13 @@ namespace Proxy.Engine.Http;
 /// Step 7: return the upstream connection to its pool if the exchange ended cleanly; keep the downstream alive if
 ///         both sides allow.
 /// </remarks>
-internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDisposable
+internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDisposable
 {
-    private readonly SocketConnection _downstream;
-    private readonly ListenerState _listener;
+    private readonly ITransportConnection _downstream;
+    private readonly IHttpRouter _router;
+    private readonly bool _https;
+    private readonly int _localPort;
     private readonly ProxyContext _context;
-    private readonly ConnectionTracker _tracker;
     private readonly HttpRequestHead _request = new();
     private readonly ResponseHead _response = new();
     private readonly byte[] _clientAddress;
@@ -49,14 +51,19 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
     private volatile bool _draining;
     private bool _requestIdGenerated;
     private UpstreamConnection? _activeUpstream;
-    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public Http1ProxyConnection(SocketConnection downstream, ListenerState listener, ProxyContext context, ConnectionTracker tracker)
+    /// <param name="downstream">The client connection (plaintext socket, or TLS after termination).</param>
+    /// <param name="router">The route table of the listener or TLS filter chain that accepted it.</param>
+    /// <param name="https">Whether the client connected over TLS (x-forwarded-proto, scheme matches).</param>
+    /// <param name="localPort">The listener's port (port matches).</param>
+    /// <param name="context">What every connection of the server shares.</param>
+    public Http1ProxyConnection(ITransportConnection downstream, IHttpRouter router, bool https, int localPort, ProxyContext context)
     {
         _downstream = downstream;
-        _listener = listener;
+        _router = router;
+        _https = https;
+        _localPort = localPort;
         _context = context;
-        _tracker = tracker;
         var remote = downstream.RemoteEndPoint?.Address;
         if (remote is { IsIPv4MappedToIPv6: true })
         {
@@ -65,12 +72,6 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
 
         _clientAddress = Encoding.ASCII.GetBytes(remote?.ToString() ?? "unknown");
     }
-
-    /// <summary>Completes when the connection is closed; exists from construction, so a stop that races the first
-    /// dispatch still waits for it.</summary>
-    public Task Completion => _completion.Task;
-
-    public void Execute() => _ = ProcessAsync();
 
     /// <summary>Asks the connection to close after its current request (graceful drain).</summary>
     public void Drain()
@@ -86,17 +87,10 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
         }
     }
 
-    /// <summary>Releases the cancellation sources; called once the connection has closed.</summary>
-    public void Dispose()
-    {
-        _drain.Dispose();
-        _aborted.Dispose();
-    }
-
-    /// <summary>Closes the connection and the upstream exchange it is in, if any, at once.</summary>
+    /// <summary>Closes the upstream exchange in progress, if any, and wakes every wait (the owner aborts the
+    /// downstream transport).</summary>
     public void Abort()
     {
-        _downstream.Abort();
         Volatile.Read(ref _activeUpstream)?.Abort();
         try
         {
@@ -107,7 +101,12 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
         }
     }
 
-    private async Task ProcessAsync()
+    public void OnHeartbeat(long now)
+    {
+    }
+
+    /// <summary>Serves requests until either side closes or the connection drains. The owner closes the transport.</summary>
+    public async Task RunAsync()
     {
         try
         {
@@ -115,18 +114,16 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
             {
             }
         }
-        catch (Exception ex)
-        {
-            Log.ConnectionFailed(_context.Logger, ex);
-            _downstream.Abort();
-        }
         finally
         {
-            await _downstream.DisposeAsync().ConfigureAwait(false);
-            _tracker.Remove(this);
             Dispose();
-            _completion.TrySetResult();
         }
+    }
+
+    public void Dispose()
+    {
+        _drain.Dispose();
+        _aborted.Dispose();
     }
 
     /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
@@ -188,8 +185,8 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
         }
 
         _requestIdGenerated = false;
-        _request.Scheme = _listener.Scheme;
-        _request.LocalPort = _listener.Port;
+        _request.Scheme = _https ? "https" : "http";
+        _request.LocalPort = _localPort;
         var hasBody = info.IsChunked || info.ContentLength > 0;
         var clientKeepAlive = info.Version == Http1Version.Http11
             ? (info.Connection & ConnectionOptions.Close) == 0
@@ -202,10 +199,18 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
             return await ReplyLocallyAsync(ProxyOutcome.NoRoute, keepAlive: false).ConfigureAwait(false);
         }
 
-        var route = _listener.Router.Route(_request);
+        var route = _router.Route(_request);
         if (route is null)
         {
             return await ReplyLocallyAsync(ProxyOutcome.NoRoute, clientKeepAlive && !hasBody).ConfigureAwait(false);
+        }
+
+        if (route.HttpsRedirect)
+        {
+            var keepAlive = clientKeepAlive && !hasBody && !_draining;
+            LocalReplies.WriteHttpsRedirect(_downstream.Output, _request, close: !keepAlive);
+            var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
+            return keepAlive && !flush.IsCompleted;
         }
 
         var cluster = route.PickCluster()?.State;
@@ -267,9 +272,6 @@ internal sealed partial class Http1ProxyConnection : IThreadPoolWorkItem, IDispo
     {
         [LoggerMessage(1, LogLevel.Debug, "Request rejected with {StatusCode}: {Error}")]
         public static partial void RequestRejected(ILogger logger, int statusCode, Http1ParseError error);
-
-        [LoggerMessage(2, LogLevel.Warning, "Connection failed unexpectedly")]
-        public static partial void ConnectionFailed(ILogger logger, Exception exception);
 
         [LoggerMessage(3, LogLevel.Debug, "Connect to {Endpoint} failed: {Error}")]
         public static partial void ConnectFailed(ILogger logger, EndpointState endpoint, SocketError error);

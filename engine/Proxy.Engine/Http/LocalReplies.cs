@@ -35,6 +35,30 @@ internal static class LocalReplies
         writer.Write(reply);
     }
 
+    /// <summary>
+    /// 301 to the same authority and target over https (Envoy's require_tls redirect): an explicit port 80 is dropped,
+    /// any other port kept; the path and query are kept as sent.
+    /// </summary>
+    public static void WriteHttpsRedirect(PipeWriter writer, HttpRequestHead request, bool close)
+    {
+        var authority = request.Authority;
+        if (authority.EndsWith(":80"u8))
+        {
+            authority = authority[..^3];
+        }
+
+        writer.Write("HTTP/1.1 301 Moved Permanently\r\nlocation: https://"u8);
+        writer.Write(authority);
+        writer.Write(request.Path);
+        if (!request.Query.IsEmpty)
+        {
+            writer.Write("?"u8);
+            writer.Write(request.Query);
+        }
+
+        writer.Write(close ? "\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"u8 : "\r\ncontent-length: 0\r\n\r\n"u8);
+    }
+
     public static void WriteContinue(PipeWriter writer) => writer.Write(Continue);
 
     /// <summary>The reply to a request the parser rejected; always closes the connection.</summary>

@@ -15,7 +15,7 @@ namespace Proxy.Engine.Transport;
 /// <see cref="Output"/> (or calls <see cref="DisposeAsync"/>) and the send loop then flushes what is left and
 /// half-closes the socket (FIN). <see cref="Abort"/> closes the socket at once; both loops end.
 /// </remarks>
-internal sealed class SocketConnection : IDuplexPipe, IAsyncDisposable
+internal sealed class SocketConnection : ITransportConnection
 {
     private const int MinReceiveSize = PinnedBlockMemoryPool.BlockSize / 2;
 

@@ -1,19 +1,28 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Proxy.Engine.Config;
+using Proxy.Engine.Tls;
 
 namespace Proxy.Engine.Upstream;
 
 /// <summary>Live state of a cluster: endpoint pools and load-balancing state.</summary>
-internal sealed class ClusterState
+internal sealed partial class ClusterState
 {
     private readonly EndpointState[] _endpoints;
     private readonly int[] _weightedIndex;
     private readonly bool _uniformWeights;
     private int _roundRobin = -1;
 
-    public ClusterState(ClusterConfig config, TimeProvider timeProvider)
+    private readonly ProxyStatistics _statistics;
+    private readonly ILogger _logger;
+
+    public ClusterState(ClusterConfig config, TimeProvider timeProvider, ProxyStatistics? statistics = null, ILogger? logger = null)
     {
         Config = config;
         TimeProvider = timeProvider;
+        _statistics = statistics ?? new ProxyStatistics();
+        _logger = logger ?? NullLogger.Instance;
+        Tls = config.Tls is { } tls ? new UpstreamTlsContext(tls) : null;
         _endpoints = new EndpointState[config.Endpoints.Count];
         var uniform = true;
         for (var i = 0; i < _endpoints.Length; i++)
@@ -29,6 +38,17 @@ internal sealed class ClusterState
     public ClusterConfig Config { get; }
 
     public TimeProvider TimeProvider { get; }
+
+    /// <summary>TLS origination, when the cluster's endpoints are reached over TLS.</summary>
+    public UpstreamTlsContext? Tls { get; }
+
+    public void OnTlsHandshakeCompleted() => Interlocked.Increment(ref _statistics.UpstreamTlsHandshakes);
+
+    public void OnTlsHandshakeFailed(EndpointState endpoint, string? reason)
+    {
+        Interlocked.Increment(ref _statistics.UpstreamTlsHandshakeFailures);
+        Log.UpstreamTlsFailed(_logger, Config.Name, endpoint, reason);
+    }
 
     public ReadOnlySpan<EndpointState> Endpoints => _endpoints;
 
@@ -125,5 +145,11 @@ internal sealed class ClusterState
         }
 
         return a;
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(40, LogLevel.Debug, "Cluster {Cluster}: TLS handshake with {Endpoint} failed: {Reason}")]
+        public static partial void UpstreamTlsFailed(ILogger logger, string cluster, EndpointState endpoint, string? reason);
     }
 }

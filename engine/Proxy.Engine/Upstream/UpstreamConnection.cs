@@ -3,18 +3,20 @@ using Proxy.Engine.Transport;
 namespace Proxy.Engine.Upstream;
 
 /// <summary>
-/// One upstream HTTP/1.1 connection. Belongs to one endpoint's pool; while leased it carries exactly one request.
+/// One upstream connection (plaintext or originated TLS). Belongs to one endpoint's pool; while leased it carries
+/// exactly one HTTP/1.1 request, or one L4 connection for its whole life.
 /// </summary>
 internal sealed class UpstreamConnection
 {
-    public UpstreamConnection(SocketConnection transport, EndpointState endpoint, long createdTimestamp)
+    public UpstreamConnection(ITransportConnection transport, EndpointState endpoint, long createdTimestamp)
     {
         Transport = transport;
         Endpoint = endpoint;
         LastUsedTimestamp = createdTimestamp;
     }
 
-    public SocketConnection Transport { get; }
+    /// <summary>The socket, or TLS over it when the cluster originates TLS.</summary>
+    public ITransportConnection Transport { get; }
 
     public EndpointState Endpoint { get; }
 

@@ -58,19 +58,43 @@ internal sealed class UpstreamConnectionPool
         }
     }
 
-    /// <summary>Opens a new connection to the endpoint.</summary>
+    /// <summary>
+    /// Opens a new connection to the endpoint, with TLS when the cluster originates it. The cluster's connect timeout
+    /// covers the TCP connect and the TLS handshake together, as Envoy's does.
+    /// </summary>
     public async ValueTask<(UpstreamConnection? Connection, SocketError Error)> ConnectAsync(
         ClusterState cluster, TransportOptions transport, CancellationToken cancellationToken)
     {
         var config = cluster.Config;
-        var (socket, error) = await SocketConnector.ConnectAsync(_endpoint.ConnectEndPoint, config.ConnectTimeout, cluster.TimeProvider, transport, cancellationToken)
+        var timeProvider = cluster.TimeProvider;
+        var started = timeProvider.GetTimestamp();
+        var (socket, error) = await SocketConnector.ConnectAsync(_endpoint.ConnectEndPoint, config.ConnectTimeout, timeProvider, transport, cancellationToken)
             .ConfigureAwait(false);
         if (socket is null)
         {
             return (null, error);
         }
 
-        return (new UpstreamConnection(socket, _endpoint, cluster.TimeProvider.GetTimestamp()), SocketError.Success);
+        ITransportConnection connection = socket;
+        if (cluster.Tls is { } tls)
+        {
+            var remaining = config.ConnectTimeout - timeProvider.GetElapsedTime(started);
+            using var timeout = config.ConnectTimeout > TimeSpan.Zero && config.ConnectTimeout != Timeout.InfiniteTimeSpan
+                ? new CancellationTokenSource(remaining > TimeSpan.Zero ? remaining : TimeSpan.FromTicks(1), timeProvider)
+                : new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            var (secured, failure) = await tls.ConnectAsync(socket, transport, linked.Token).ConfigureAwait(false);
+            if (secured is null)
+            {
+                cluster.OnTlsHandshakeFailed(_endpoint, failure);
+                return (null, SocketError.ConnectionAborted);
+            }
+
+            cluster.OnTlsHandshakeCompleted();
+            connection = secured;
+        }
+
+        return (new UpstreamConnection(connection, _endpoint, timeProvider.GetTimestamp()), SocketError.Success);
     }
 
     /// <summary>Puts a connection whose last exchange completed cleanly back for reuse.</summary>

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Proxy.Engine.Tests.Infrastructure;
@@ -56,8 +58,13 @@ public sealed class TestBackend : IAsyncDisposable
     private int _connections;
     private int _openConnections;
 
-    public TestBackend(Func<BackendRequest, BackendReply>? handler = null)
+    private readonly X509Certificate2? _certificate;
+
+    /// <param name="handler">Scripts the reply to each request.</param>
+    /// <param name="certificate">When set, the backend speaks TLS only, with this certificate.</param>
+    public TestBackend(Func<BackendRequest, BackendReply>? handler = null, X509Certificate2? certificate = null)
     {
+        _certificate = certificate;
         _handler = handler ?? (r => BackendReply.Ok($"{r.Method} {r.Target}"));
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
@@ -81,6 +88,9 @@ public sealed class TestBackend : IAsyncDisposable
     }
 
     public ConcurrentQueue<BackendRequest> Requests { get; } = new();
+
+    /// <summary>The SNI of each TLS connection, in accept order (TLS backends only).</summary>
+    public ConcurrentQueue<string> ServerNames { get; } = new();
 
     /// <summary>Connections accepted so far.</summary>
     public int ConnectionCount => Volatile.Read(ref _connections);
@@ -144,7 +154,16 @@ public sealed class TestBackend : IAsyncDisposable
     {
         try
         {
-            await using var stream = new NetworkStream(socket, ownsSocket: true);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_certificate is not null)
+            {
+                var ssl = new SslStream(stream);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _cts.Token);
+                ServerNames.Enqueue(ssl.TargetHostName);
+                stream = ssl;
+            }
+
+            await using var ownedStream = stream;
             var reader = new ByteReader(stream);
             while (true)
             {
@@ -213,6 +232,9 @@ public sealed class TestBackend : IAsyncDisposable
         {
         }
         catch (SocketException)
+        {
+        }
+        catch (System.Security.Authentication.AuthenticationException)
         {
         }
         finally

@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Proxy.Engine.Tests.Infrastructure;
@@ -20,13 +22,13 @@ public sealed record ClientResponse(int Status, string Head, IReadOnlyList<KeyVa
 public sealed class TestClient : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly NetworkStream _stream;
+    private readonly Stream _stream;
     private readonly ByteReader _reader;
 
-    private TestClient(Socket socket)
+    private TestClient(Socket socket, Stream stream)
     {
         _socket = socket;
-        _stream = new NetworkStream(socket, ownsSocket: true);
+        _stream = stream;
         _reader = new ByteReader(_stream);
     }
 
@@ -34,8 +36,39 @@ public sealed class TestClient : IAsyncDisposable
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint).WaitAsync(TestTimeouts.Default);
-        return new TestClient(socket);
+        return new TestClient(socket, new NetworkStream(socket, ownsSocket: true));
     }
+
+    /// <summary>
+    /// Connects and handshakes TLS: SNI <paramref name="serverName"/> (null sends none), trusting only
+    /// <paramref name="trustedCa"/>, presenting <paramref name="clientCertificate"/> when asked. Throws when the
+    /// handshake fails on the client's side.
+    /// </summary>
+    public static async Task<TestClient> ConnectTlsAsync(
+        IPEndPoint endPoint, string? serverName, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null)
+    {
+        var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        await socket.ConnectAsync(endPoint).WaitAsync(TestTimeouts.Default);
+        var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
+        var options = TestPki.ClientOptions(serverName, trustedCa, clientCertificate);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(options).WaitAsync(TestTimeouts.Default);
+        }
+        catch
+        {
+            await ssl.DisposeAsync();
+            throw;
+        }
+
+        return new TestClient(socket, ssl);
+    }
+
+    /// <summary>The certificate the server presented (TLS clients only).</summary>
+    public X509Certificate2? RemoteCertificate => (_stream as SslStream)?.RemoteCertificate as X509Certificate2;
+
+    /// <summary>The negotiated application protocol (TLS clients only).</summary>
+    public string? NegotiatedApplicationProtocol => (_stream as SslStream)?.NegotiatedApplicationProtocol.ToString();
 
     public ByteReader Reader => _reader;
 
