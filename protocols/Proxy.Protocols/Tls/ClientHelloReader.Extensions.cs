@@ -188,7 +188,10 @@ public static partial class ClientHelloReader
         return true;
     }
 
-    /// <summary>ProtocolVersion versions&lt;2..254&gt; in a ClientHello (RFC 8446 4.2.1); GREASE versions are just not 0x0304.</summary>
+    /// <summary>
+    /// ProtocolVersion versions&lt;2..254&gt; in a ClientHello (RFC 8446 4.2.1); GREASE versions are just not 0x0304.
+    /// An odd length leaves one byte where a version should be, which the bounded read rejects.
+    /// </summary>
     private static bool TryReadSupportedVersions(ref HandshakeCursor cursor, int end, ClientHelloInfo info)
     {
         if (!cursor.TryReadLength8(end, out int listLength))
@@ -196,7 +199,7 @@ public static partial class ClientHelloReader
             return false;
         }
 
-        if (listLength < 2 || (listLength & 1) != 0 || cursor.Position + listLength != end)
+        if (listLength < 2 || cursor.Position + listLength != end)
         {
             return cursor.Reject();
         }

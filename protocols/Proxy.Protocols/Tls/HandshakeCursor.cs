@@ -79,11 +79,6 @@ internal ref struct HandshakeCursor
 
         // Across a record or segment boundary, or at the end of the input or the vector.
         value = 0;
-        if (end - Position < 2)
-        {
-            return Reject();
-        }
-
         if (!TryReadUInt8(end, out byte high) || !TryReadUInt8(end, out byte low))
         {
             return false;
