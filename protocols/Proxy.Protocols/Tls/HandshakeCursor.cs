@@ -5,8 +5,8 @@ namespace Proxy.Protocols.Tls;
 /// <summary>
 /// Reads one handshake message as if it were contiguous while it lies in the payloads of consecutive handshake records
 /// (a message may be fragmented over several records, its header included: RFC 8446 5.1), which in turn lie in any
-/// number of sequence segments. Nothing is copied out of the input and nothing is allocated: the state is the wire
-/// reader, the payload bytes left in the current record, and the logical <see cref="Position"/> in the message.
+/// number of sequence segments. The message is never reassembled into a buffer and nothing is allocated: the state is
+/// the wire reader, the payload bytes left in the current record, and the logical <see cref="Position"/> in the message.
 /// </summary>
 /// <remarks>
 /// Every read takes the logical offset <c>end</c> it may not cross (the end of the enclosing vector) and rejects a read
