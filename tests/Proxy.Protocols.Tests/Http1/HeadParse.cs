@@ -29,17 +29,5 @@ public static class HeadParse
     }
 
     /// <summary>The sequences a theory runs a case over for <paramref name="mode"/>: one, or several random patterns.</summary>
-    public static IEnumerable<ReadOnlySequence<byte>> Sequences(byte[] data, SplitMode mode)
-    {
-        if (mode != SplitMode.RandomSplits)
-        {
-            yield return SegmentedSequence.Create(data, mode);
-            yield break;
-        }
-
-        for (int seed = 1; seed <= SegmentedSequence.RandomPatterns; seed++)
-        {
-            yield return SegmentedSequence.Create(data, mode, seed);
-        }
-    }
+    public static IEnumerable<ReadOnlySequence<byte>> Sequences(byte[] data, SplitMode mode) => SegmentedSequence.Sequences(data, mode);
 }

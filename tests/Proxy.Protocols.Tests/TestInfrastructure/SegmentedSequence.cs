@@ -26,6 +26,21 @@ public static class SegmentedSequence
         _ => CreateRandom(data, new Random(seed)),
     };
 
+    /// <summary>The sequences a theory runs a case over for <paramref name="mode"/>: one, or several random patterns.</summary>
+    public static IEnumerable<ReadOnlySequence<byte>> Sequences(byte[] data, SplitMode mode)
+    {
+        if (mode != SplitMode.RandomSplits)
+        {
+            yield return Create(data, mode);
+            yield break;
+        }
+
+        for (int seed = 1; seed <= RandomPatterns; seed++)
+        {
+            yield return Create(data, mode, seed);
+        }
+    }
+
     /// <summary>Cuts <paramref name="data"/> at random points (sometimes adding empty segments).</summary>
     public static ReadOnlySequence<byte> CreateRandom(ReadOnlySpan<byte> data, Random random)
     {
