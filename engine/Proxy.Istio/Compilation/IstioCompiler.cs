@@ -16,9 +16,10 @@ namespace Proxy.Istio.Compilation;
 /// Envoy config.
 /// </summary>
 /// <remarks>
-/// Step 1: resolve every gateway-bound VirtualService's destinations against ServiceEntries and DestinationRules
-///         (errors for unknown hosts, ports and subsets), giving one <see cref="HttpRoute"/> per <c>spec.http[i]</c>
-///         and one <see cref="TcpRoute"/> per <c>spec.tls[i]</c> and <c>spec.tcp[i]</c>.
+/// Step 1: load every DestinationRule's TLS files, then resolve every gateway-bound VirtualService's destinations
+///         against ServiceEntries and DestinationRules (errors for unknown hosts, ports and subsets), giving one
+///         <see cref="HttpRoute"/> per <c>spec.http[i]</c> and one <see cref="TcpRoute"/> per <c>spec.tls[i]</c> and
+///         <c>spec.tcp[i]</c>.
 /// Step 2: pick the Gateways this instance serves (selector vs. labels) and group their servers by port. A port
 ///         carries plaintext HTTP servers, or TLS servers (HTTPS and TLS, told apart by SNI), or one TCP server;
 ///         mixing them is an error, a second TCP server or a TLS server repeating a host is skipped with a warning
@@ -39,6 +40,7 @@ internal sealed partial class IstioCompiler
     private readonly ServiceRegistry _registry;
     private readonly DestinationRuleIndex _rules;
     private readonly CredentialSources _credentials;
+    private readonly UpstreamTlsFactory _upstreamTls;
     private readonly ClusterFactory _clusters;
     private readonly Dictionary<HttpMatchConfig, RequestMatcher> _matchers = new(ReferenceEqualityComparer.Instance);
 
@@ -50,7 +52,8 @@ internal sealed partial class IstioCompiler
         _registry = new ServiceRegistry(config.ServiceEntries, diagnostics);
         _rules = new DestinationRuleIndex(config.DestinationRules, diagnostics);
         _credentials = new CredentialSources(options.CredentialsDirectory, options.TimeProvider);
-        _clusters = new ClusterFactory(diagnostics);
+        _upstreamTls = new UpstreamTlsFactory(_credentials, diagnostics);
+        _clusters = new ClusterFactory(diagnostics, _upstreamTls);
     }
 
     /// <summary>What a port serves, decided by its first server.</summary>
@@ -66,6 +69,7 @@ internal sealed partial class IstioCompiler
         var gateways = _config.Gateways.ToDictionary(static g => new GatewayRef(g.Meta.Namespace, g.Meta.Name));
 
         // Step 1
+        _upstreamTls.LoadAll(_config.DestinationRules);
         var virtualServices = new List<CompiledVirtualService>();
         foreach (var vs in _config.VirtualServices.OrderBy(static v => v.Meta.SortKey, StringComparer.Ordinal))
         {
