@@ -53,7 +53,7 @@ internal static class GatewayTlsParser
         var protocols = ReadProtocols(tls, reader);
         var cipherSuites = ReadCipherSuites(tls, reader);
 
-        if (protocol is "HTTPS" or "TLS")
+        if (PortProtocols.IsTls(protocol))
         {
             if (httpsRedirect)
             {

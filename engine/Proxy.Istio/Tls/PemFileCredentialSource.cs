@@ -218,23 +218,31 @@ internal sealed class PemFileCredentialSource : ITlsCredentialSource
 
     private static FileStamp[] Stamp(PemFiles files) => [.. files.Paths.Select(Stamp)];
 
-    /// <summary>Last write time and length of the file a path finally names, following symlinks: FileInfo on a
-    /// symlink describes the link itself.</summary>
+    /// <summary>
+    /// Last write time and length of the file a path finally names, following symlinks (FileInfo on a symlink
+    /// describes the link itself), and where its directory's symlink points: a Kubernetes secret's <c>tls.crt</c>
+    /// links to <c>..data/tls.crt</c> and kubelet swaps <c>..data</c> to a new timestamped directory, which changes the
+    /// stamp even if the new file had the same size and time.
+    /// </summary>
     private static FileStamp Stamp(string path)
     {
         try
         {
             var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+            var directory = Path.GetDirectoryName(target);
+            var directoryTarget = directory is null ? null : Directory.ResolveLinkTarget(directory, returnFinalTarget: true)?.FullName;
             var info = new FileInfo(target);
-            return info.Exists ? new FileStamp(target, info.LastWriteTimeUtc, info.Length) : new FileStamp(target, default, -1);
+            return info.Exists
+                ? new FileStamp(target, directoryTarget, info.LastWriteTimeUtc, info.Length)
+                : new FileStamp(target, directoryTarget, default, -1);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return new FileStamp(path, default, -1);
+            return new FileStamp(path, null, default, -1);
         }
     }
 
-    private readonly record struct FileStamp(string Path, DateTime LastWriteUtc, long Length);
+    private readonly record struct FileStamp(string Path, string? DirectoryTarget, DateTime LastWriteUtc, long Length);
 
     private sealed record Snapshot(TlsCredentials Credentials, FileStamp[] Stamps);
 }

@@ -216,6 +216,35 @@ public sealed class PemFileCredentialSourceTests : IDisposable
     }
 
     [Fact]
+    public void GetCredentials_SymlinkSwapToFilesOfSameSizeAndTime_StillNoticed()
+    {
+        // The swap alone must count: here the new directory's files have the old files' size and modification time.
+        var ca = TestCertificates.CreateCa();
+        var first = _dir.WriteCredential("secret/..v1", "a.example.com", ca: ca);
+        var second = _dir.WriteCredential("secret/..v2", "b.example.com", ca: ca);
+        foreach (var name in new[] { "tls.crt", "tls.key", "ca.crt" })
+        {
+            // Signatures vary in length; trailing newlines, which PEM ignores, even the sizes out.
+            var (a, b) = (_dir.PathOf("secret/..v1/" + name), _dir.PathOf("secret/..v2/" + name));
+            var (lengthA, lengthB) = (new FileInfo(a).Length, new FileInfo(b).Length);
+            File.AppendAllText(lengthA < lengthB ? a : b, new string('\n', (int)Math.Abs(lengthA - lengthB)));
+            Assert.Equal(new FileInfo(a).Length, new FileInfo(b).Length);
+            File.SetLastWriteTimeUtc(_dir.PathOf("secret/..v2/" + name), File.GetLastWriteTimeUtc(_dir.PathOf("secret/..v1/" + name)));
+            File.CreateSymbolicLink(_dir.PathOf("secret/" + name), "..data/" + name);
+        }
+
+        Directory.CreateSymbolicLink(_dir.PathOf("secret/..data"), "..v1");
+        var source = Create(Files("secret"));
+
+        Directory.Delete(_dir.PathOf("secret/..data"));
+        Directory.CreateSymbolicLink(_dir.PathOf("secret/..data"), "..v2");
+        _time.Advance(PemFileCredentialSource.CheckInterval);
+
+        Assert.NotEqual(first.Thumbprint, second.Thumbprint);
+        Assert.Equal(second.Thumbprint, source.GetCredentials().Certificate!.TargetCertificate.Thumbprint);
+    }
+
+    [Fact]
     public void GetCredentials_FileSymlinkRetargeted_NewCertificate()
     {
         var first = _dir.WriteCredential("v1", "a.example.com", caName: null);
