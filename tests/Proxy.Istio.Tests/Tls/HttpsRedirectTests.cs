@@ -78,4 +78,21 @@ public sealed class HttpsRedirectTests
         Assert.True(TestConfig.Route(config, "x.example.com", "/")?.HttpsRedirect);
         Assert.Null(TestConfig.Route(config, "x.example.org", "/"));
     }
+
+    // The usual ingress: port 80 only redirects, port 443 terminates and routes, one VirtualService for both.
+    [Fact]
+    public void Build_RedirectOn80AndHttpsOn443_SameVirtualService()
+    {
+        using var dir = new TempDirectory();
+        dir.WriteCredential("certs", "shop.example.com");
+        var yaml = TestConfig.Docs(Gateway(Servers(RedirectServer, Server("HTTPS", "[shop.example.com]", Simple))), TestConfig.Backend,
+            VirtualService("vs", "[shop.example.com]", http: To("v1")));
+
+        var config = TestConfig.BuildValid(yaml, baseDirectory: dir.Root);
+
+        Assert.True(TestConfig.Route(TestConfig.Router(config, 80), "shop.example.com", "/")?.HttpsRedirect);
+        var https = TestConfig.Route(config.Listeners.Single(l => l.Name == "0.0.0.0_443").TlsFilterChains!.Single().Router!, "shop.example.com", "/");
+        Assert.False(https?.HttpsRedirect);
+        Assert.Equal("outbound|80|v1|backend.example.internal", TestConfig.ClusterOf(https));
+    }
 }
