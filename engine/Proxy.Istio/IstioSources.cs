@@ -56,7 +56,9 @@ public static class IstioSources
     {
         try
         {
-            sources.Add(new IstioSource(path, File.ReadAllText(path)));
+            // Relative certificate paths are relative to the YAML file that names them, wherever the process runs.
+            var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+            sources.Add(new IstioSource(path, File.ReadAllText(path)) { BaseDirectory = directory });
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.SecurityException)
         {

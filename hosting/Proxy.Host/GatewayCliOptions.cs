@@ -20,13 +20,9 @@ internal sealed class GatewayCliOptions
     public Option<AdminSetting> Admin { get; } = Parsed<AdminSetting>(
         "--admin", "Admin endpoint ADDR:PORT, or off", TryParseAdmin, () => new AdminSetting(ProxyGatewayOptions.DefaultAdminEndPoint));
 
-    public Option<Dictionary<string, string>?> Labels { get; } = Parsed<Dictionary<string, string>?>(
-        "--labels", "This instance's workload labels k=v[,k=v], matched against Gateway.spec.selector", CliValueParsers.TryParseLabels, null);
+    public Option<Dictionary<string, string>?> Labels { get; } = LabelsOption();
 
-    public Option<string?> CredentialsDirectory { get; } = new("--credentials-dir")
-    {
-        Description = "Where Gateway tls.credentialName NAME is read from: DIR/NAME/tls.crt, tls.key, ca.crt",
-    };
+    public Option<string?> CredentialsDirectory { get; } = CredentialsDirectoryOption();
 
     public Option<TimeSpan> DrainTimeout { get; } = Parsed<TimeSpan>(
         "--drain-timeout", "Graceful drain on SIGTERM/SIGINT or POST /drain", CliValueParsers.TryParseDuration, () => TimeSpan.FromSeconds(15));
@@ -61,6 +57,16 @@ internal sealed class GatewayCliOptions
         Description = "A YAML file or a directory of *.yaml/*.yml; repeat for more",
         Required = true,
         Arity = ArgumentArity.OneOrMore,
+    };
+
+    /// <summary>Shared with <c>validate</c>: which Gateways apply, and so which certificates are read, depends on it.</summary>
+    public static Option<Dictionary<string, string>?> LabelsOption() => Parsed<Dictionary<string, string>?>(
+        "--labels", "This instance's workload labels k=v[,k=v], matched against Gateway.spec.selector", CliValueParsers.TryParseLabels, null);
+
+    /// <summary>Shared with <c>validate</c>, so it can load the certificates a credentialName names.</summary>
+    public static Option<string?> CredentialsDirectoryOption() => new("--credentials-dir")
+    {
+        Description = "Where tls.credentialName NAME is read from: DIR/NAME/tls.crt, tls.key, ca.crt",
     };
 
     public static Option<T> Parsed<T>(string name, string description, TryParse<T> tryParse, Func<T>? defaultValue)

@@ -60,8 +60,25 @@ internal static class ProxyCli
 
         var validate = new Command("validate", "Check the configuration: exit 0 if valid, 1 with every error listed.");
         var validateConfig = GatewayCliOptions.ConfigOption();
+        var validateLabels = GatewayCliOptions.LabelsOption();
+        var validateCredentials = GatewayCliOptions.CredentialsDirectoryOption();
         validate.Options.Add(validateConfig);
-        validate.SetAction(parseResult => Validate(parseResult.GetValue(validateConfig) ?? [], context));
+        validate.Options.Add(validateLabels);
+        validate.Options.Add(validateCredentials);
+        validate.SetAction(parseResult =>
+        {
+            var options = new ProxyGatewayOptions
+            {
+                Labels = parseResult.GetValue(validateLabels),
+                CredentialsDirectory = parseResult.GetValue(validateCredentials),
+            };
+            foreach (var path in parseResult.GetValue(validateConfig) ?? [])
+            {
+                options.ConfigPaths.Add(path);
+            }
+
+            return Validate(options, context);
+        });
         root.Subcommands.Add(validate);
 
         var demo = new Command("demo", "The quickstart: a gateway on :8080 with canary, header and path routes to two built-in echo backends.");
@@ -79,14 +96,8 @@ internal static class ProxyCli
         return root;
     }
 
-    private static int Validate(string[] paths, CliContext context)
+    private static int Validate(ProxyGatewayOptions options, CliContext context)
     {
-        var options = new ProxyGatewayOptions();
-        foreach (var path in paths)
-        {
-            options.ConfigPaths.Add(path);
-        }
-
         var result = ProxyGateway.Validate(options);
         foreach (var warning in result.Warnings)
         {

@@ -48,6 +48,7 @@ public sealed class ProxyGatewayOptions
         ListenAddress = ListenAddress,
         Labels = Labels is null ? null : new Dictionary<string, string>(Labels, StringComparer.Ordinal),
         CredentialsDirectory = CredentialsDirectory,
+        TimeProvider = TimeProvider ?? System.TimeProvider.System,
         PortOverrides = PortOverrides.Count == 0 ? null : new Dictionary<int, int>(PortOverrides),
     };
 }

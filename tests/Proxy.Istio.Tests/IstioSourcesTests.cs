@@ -23,6 +23,19 @@ public sealed class IstioSourcesTests : IDisposable
     }
 
     [Fact]
+    public void Read_RelativeFilePath_BaseDirectoryIsTheFilesAbsoluteDirectory()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "conf"));
+        File.WriteAllText(Path.Combine(_dir, "conf", "gw.yaml"), "x");
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, Path.Combine(_dir, "conf", "gw.yaml"));
+
+        var source = Assert.Single(IstioSources.Read([relative]).Sources);
+
+        Assert.Equal(relative, source.Path);
+        Assert.Equal(Path.Combine(_dir, "conf"), source.BaseDirectory);
+    }
+
+    [Fact]
     public void Read_MissingPath_ErrorNotException()
     {
         var missing = Path.Combine(_dir, "nope.yaml");

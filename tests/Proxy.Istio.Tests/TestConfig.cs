@@ -49,19 +49,20 @@ internal static class TestConfig
 
     public static string Docs(params string[] documents) => string.Join("\n---\n", documents);
 
-    public static IstioBuildResult Build(string yaml, IstioBuildOptions? options = null) =>
-        IstioConfigBuilder.Build([new IstioSource(File, yaml)], options ?? new IstioBuildOptions());
+    /// <param name="baseDirectory">Where relative certificate paths resolve, as for a file read from that directory.</param>
+    public static IstioBuildResult Build(string yaml, IstioBuildOptions? options = null, string? baseDirectory = null) =>
+        IstioConfigBuilder.Build([new IstioSource(File, yaml) { BaseDirectory = baseDirectory }], options ?? new IstioBuildOptions());
 
     /// <summary>Builds and asserts there are no errors, showing them all if there are.</summary>
-    public static ProxyConfig BuildValid(string yaml, IstioBuildOptions? options = null)
+    public static ProxyConfig BuildValid(string yaml, IstioBuildOptions? options = null, string? baseDirectory = null)
     {
-        var result = Build(yaml, options);
+        var result = Build(yaml, options, baseDirectory);
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         return result.Config!;
     }
 
-    public static string[] Errors(string yaml, IstioBuildOptions? options = null) =>
-        [.. Build(yaml, options).Errors.Select(static e => e.ToString())];
+    public static string[] Errors(string yaml, IstioBuildOptions? options = null, string? baseDirectory = null) =>
+        [.. Build(yaml, options, baseDirectory).Errors.Select(static e => e.ToString())];
 
     /// <summary>The router of the listener for a gateway port, or of the only listener.</summary>
     public static IHttpRouter Router(ProxyConfig config, int? port = null) =>

@@ -16,8 +16,13 @@ internal sealed class ClusterFactory
 
     private readonly Dictionary<string, ClusterConfig> _clusters = new(StringComparer.Ordinal);
     private readonly Diagnostics _diagnostics;
+    private readonly UpstreamTlsFactory _tls;
 
-    public ClusterFactory(Diagnostics diagnostics) => _diagnostics = diagnostics;
+    public ClusterFactory(Diagnostics diagnostics, UpstreamTlsFactory tls)
+    {
+        _diagnostics = diagnostics;
+        _tls = tls;
+    }
 
     public static string Name(int port, string? subset, string host) =>
         string.Create(CultureInfo.InvariantCulture, $"outbound|{port}|{subset}|{host}");
@@ -38,9 +43,9 @@ internal sealed class ClusterFactory
                 $"subset \"{subset.Name}\" selects no endpoints of {service.Entry.Meta.Ref} (requests get 503)");
         }
 
-        // A subset's traffic policy overrides the rule's field by field at the top level (Istio MergeTrafficPolicy).
-        var loadBalancing = subset?.TrafficPolicy?.LoadBalancing ?? rule?.Policy?.LoadBalancing ?? LoadBalancingPolicy.LeastRequest;
-        var pool = subset?.TrafficPolicy?.ConnectionPool ?? rule?.Policy?.ConnectionPool;
+        var policy = EffectivePolicy(rule?.Policy, subset?.TrafficPolicy, port.Number);
+        var loadBalancing = policy?.LoadBalancing ?? LoadBalancingPolicy.LeastRequest;
+        var pool = policy?.ConnectionPool;
 
         // For an HTTP pool the HTTP idle timeout is the one that governs keep-alive connections; tcp.idleTimeout
         // applies when only it is set. Istio/Envoy read 0 as "no idle timeout".
@@ -52,9 +57,43 @@ internal sealed class ClusterFactory
             LoadBalancing = loadBalancing,
             ConnectTimeout = pool?.ConnectTimeout ?? DefaultConnectTimeout,
             IdleTimeout = idle == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : idle,
+            Tls = policy?.Tls is { } tls ? _tls.Create(tls, service) : null,
         };
         _clusters.Add(name, cluster);
         return cluster;
+    }
+
+    /// <summary>
+    /// The policy for one cluster, as Istio's MergeSubsetTrafficPolicy computes it: a <c>portLevelSettings</c> entry
+    /// for the service port replaces its policy wholesale (omitted fields fall back to defaults, not to the enclosing
+    /// policy); then the subset's policy overrides the rule's field by field, or wholesale when the subset has an
+    /// entry for the port.
+    /// </summary>
+    internal static TrafficPolicyConfig? EffectivePolicy(TrafficPolicyConfig? rule, TrafficPolicyConfig? subset, int port)
+    {
+        var original = ForPort(rule, port, out _);
+        if (subset is null)
+        {
+            return original;
+        }
+
+        var overriding = ForPort(subset, port, out var portLevel)!;
+        if (original is null || portLevel)
+        {
+            return overriding;
+        }
+
+        return new TrafficPolicyConfig(
+            overriding.LoadBalancing ?? original.LoadBalancing,
+            overriding.ConnectionPool ?? original.ConnectionPool,
+            overriding.Tls ?? original.Tls);
+    }
+
+    private static TrafficPolicyConfig? ForPort(TrafficPolicyConfig? policy, int port, out bool portLevel)
+    {
+        var entry = policy?.PortLevelSettings?.FirstOrDefault(p => p.Port == port);
+        portLevel = entry is not null;
+        return entry?.Policy ?? policy;
     }
 
     private static List<EndpointConfig> Endpoints(ServiceRegistration service, ServicePortConfig port, SubsetConfig? subset)

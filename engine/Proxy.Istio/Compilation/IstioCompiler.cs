@@ -7,6 +7,7 @@ using Proxy.Istio.Loading;
 using Proxy.Istio.Model;
 using Proxy.Istio.Parsing;
 using Proxy.Istio.Routing;
+using Proxy.Istio.Tls;
 
 namespace Proxy.Istio.Compilation;
 
@@ -15,22 +16,31 @@ namespace Proxy.Istio.Compilation;
 /// Envoy config.
 /// </summary>
 /// <remarks>
-/// Step 1: resolve every gateway-bound VirtualService's destinations against ServiceEntries and DestinationRules
-///         (errors for unknown hosts, ports and subsets), giving one <see cref="HttpRoute"/> per <c>spec.http[i]</c>.
-/// Step 2: pick the Gateways this instance serves (selector vs. labels) and their HTTP servers; group by port.
+/// Step 1: load every DestinationRule's TLS files, then resolve every gateway-bound VirtualService's destinations
+///         against ServiceEntries and DestinationRules (errors for unknown hosts, ports and subsets), giving one
+///         <see cref="HttpRoute"/> per <c>spec.http[i]</c> and one <see cref="TcpRoute"/> per <c>spec.tls[i]</c> and
+///         <c>spec.tcp[i]</c>.
+/// Step 2: pick the Gateways this instance serves (selector vs. labels) and group their servers by port. A port
+///         carries plaintext HTTP servers, or TLS servers (HTTPS and TLS, told apart by SNI), or one TCP server;
+///         mixing them is an error, a second TCP server or a TLS server repeating a host is skipped with a warning
+///         (Istio mergeGateways).
 /// Step 3: per port, bind each VirtualService (ordered by namespace/name) to every server whose Gateway it names and
-///         whose hosts intersect its hosts; the virtual host is the narrower of the two hosts (Istio
-///         pickMatchingGatewayHosts). Routes of several VirtualServices for one host are appended, then catch-all
-///         routes are moved to the end (Istio SortVHostRoutes).
-/// Step 4: one listener per port, <c>{address}_{port}</c>, with its compiled <see cref="IstioHttpRouter"/>.
+///         whose hosts intersect its hosts. HTTP: the virtual host is the narrower of the two hosts (Istio
+///         pickMatchingGatewayHosts); routes of several VirtualServices for one host are appended, then catch-all
+///         routes are moved to the end (Istio SortVHostRoutes); an httpsRedirect server's hosts only redirect.
+///         TLS: one filter chain per server, terminating with its own route table (Istio's per-server RDS) or its
+///         TCP route, or passing through by SNI with the tls routes. TCP: the first matching tcp route.
+/// Step 4: one listener per port, <c>{address}_{port}</c>.
 /// </remarks>
-internal sealed class IstioCompiler
+internal sealed partial class IstioCompiler
 {
     private readonly ParsedConfig _config;
     private readonly IstioBuildOptions _options;
     private readonly Diagnostics _diagnostics;
     private readonly ServiceRegistry _registry;
     private readonly DestinationRuleIndex _rules;
+    private readonly CredentialSources _credentials;
+    private readonly UpstreamTlsFactory _upstreamTls;
     private readonly ClusterFactory _clusters;
     private readonly Dictionary<HttpMatchConfig, RequestMatcher> _matchers = new(ReferenceEqualityComparer.Instance);
 
@@ -41,7 +51,17 @@ internal sealed class IstioCompiler
         _diagnostics = diagnostics;
         _registry = new ServiceRegistry(config.ServiceEntries, diagnostics);
         _rules = new DestinationRuleIndex(config.DestinationRules, diagnostics);
-        _clusters = new ClusterFactory(diagnostics);
+        _credentials = new CredentialSources(options.CredentialsDirectory, options.TimeProvider);
+        _upstreamTls = new UpstreamTlsFactory(_credentials, diagnostics);
+        _clusters = new ClusterFactory(diagnostics, _upstreamTls);
+    }
+
+    /// <summary>What a port serves, decided by its first server.</summary>
+    private enum PortKind
+    {
+        Http,
+        Tls,
+        Tcp,
     }
 
     public (List<ListenerConfig> Listeners, List<ClusterConfig> Clusters) Compile()
@@ -49,6 +69,7 @@ internal sealed class IstioCompiler
         var gateways = _config.Gateways.ToDictionary(static g => new GatewayRef(g.Meta.Namespace, g.Meta.Name));
 
         // Step 1
+        _upstreamTls.LoadAll(_config.DestinationRules);
         var virtualServices = new List<CompiledVirtualService>();
         foreach (var vs in _config.VirtualServices.OrderBy(static v => v.Meta.SortKey, StringComparer.Ordinal))
         {
@@ -58,54 +79,45 @@ internal sealed class IstioCompiler
             }
 
             CheckGatewayRefs(vs, gateways);
-            virtualServices.Add(new CompiledVirtualService(vs, CompileRoutes(vs)));
+            virtualServices.Add(new CompiledVirtualService(vs, CompileRoutes(vs), CompileL4Routes(vs, vs.Tls), CompileL4Routes(vs, vs.Tcp)));
         }
 
         // Step 2
-        var serversByPort = new SortedDictionary<int, List<(GatewayConfig Gateway, ServerConfig Server)>>();
-        foreach (var gateway in _config.Gateways.OrderBy(static g => g.Meta.SortKey, StringComparer.Ordinal))
-        {
-            if (!IsSelected(gateway))
-            {
-                continue;
-            }
-
-            foreach (var server in gateway.Servers)
-            {
-                if (server.Protocol != PortProtocols.Http)
-                {
-                    _diagnostics.Warning(gateway.Meta.Location, $"spec.servers[{server.Index}].port.protocol",
-                        $"protocol {server.Protocol} is not supported yet; server on port {server.PortNumber} skipped");
-                    continue;
-                }
-
-                if (!serversByPort.TryGetValue(server.PortNumber, out var list))
-                {
-                    serversByPort[server.PortNumber] = list = [];
-                }
-
-                list.Add((gateway, server));
-            }
-        }
+        var ports = GroupServersByPort();
 
         // Steps 3 and 4
         var listeners = new List<ListenerConfig>();
         var usedClusters = new Dictionary<string, ClusterConfig>(StringComparer.Ordinal);
-        foreach (var (port, servers) in serversByPort)
+        foreach (var (port, group) in ports)
         {
-            var router = BuildRouter(port, servers, virtualServices);
-            foreach (var cluster in router.VirtualHosts.SelectMany(static h => h.Routes).SelectMany(static r => r.Route.Destinations).Select(static d => d.Cluster))
+            var listener = group.Kind switch
+            {
+                PortKind.Http => new ListenerConfig
+                {
+                    Name = ListenerName(_options.ListenAddress, port),
+                    EndPoint = BindEndPoint(port),
+                    Router = BuildRouter(port, group.Servers, virtualServices),
+                },
+                PortKind.Tcp => new ListenerConfig
+                {
+                    Name = ListenerName(_options.ListenAddress, port),
+                    EndPoint = BindEndPoint(port),
+                    TcpRouter = BuildTcpRouter(group.Servers[0].Gateway, group.Servers[0].Server, virtualServices),
+                },
+                _ => BuildTlsListener(port, group.Servers, virtualServices),
+            };
+
+            if (listener is null)
+            {
+                continue;
+            }
+
+            foreach (var cluster in ClustersOf(listener))
             {
                 usedClusters.TryAdd(cluster.Name, cluster);
             }
 
-            var bindPort = _options.PortOverrides is { } overrides && overrides.TryGetValue(port, out var overridden) ? overridden : port;
-            listeners.Add(new ListenerConfig
-            {
-                Name = ListenerName(_options.ListenAddress, port),
-                EndPoint = new IPEndPoint(_options.ListenAddress, bindPort),
-                Router = router,
-            });
+            listeners.Add(listener);
         }
 
         return (listeners, [.. usedClusters.Values.OrderBy(static c => c.Name, StringComparer.Ordinal)]);
@@ -115,8 +127,89 @@ internal sealed class IstioCompiler
     public static string ListenerName(IPAddress address, int port) =>
         string.Create(CultureInfo.InvariantCulture, $"{address}_{port}");
 
+    private IPEndPoint BindEndPoint(int port) =>
+        new(_options.ListenAddress, _options.PortOverrides is { } overrides && overrides.TryGetValue(port, out var overridden) ? overridden : port);
+
     private bool IsSelected(GatewayConfig gateway) =>
         _options.Labels is null || gateway.Selector is null || ClusterFactory.Includes(_options.Labels, gateway.Selector);
+
+    private static PortKind? KindOf(ServerConfig server) =>
+        server.Protocol == PortProtocols.Http ? PortKind.Http
+        : PortProtocols.IsTls(server.Protocol) ? PortKind.Tls
+        : PortProtocols.IsOpaqueTcp(server.Protocol) ? PortKind.Tcp
+        : null;
+
+    /// <summary>Step 2: the servers of every selected Gateway by port, in namespace/name then server order.</summary>
+    private SortedDictionary<int, PortGroup> GroupServersByPort()
+    {
+        var ports = new SortedDictionary<int, PortGroup>();
+        foreach (var gateway in _config.Gateways.OrderBy(static g => g.Meta.SortKey, StringComparer.Ordinal))
+        {
+            if (!IsSelected(gateway))
+            {
+                continue;
+            }
+
+            foreach (var server in gateway.Servers)
+            {
+                if (KindOf(server) is not { } kind)
+                {
+                    _diagnostics.Warning(gateway.Meta.Location, $"{server.Path}.port.protocol",
+                        $"protocol {server.Protocol} is not supported yet; server on port {server.PortNumber} skipped");
+                    continue;
+                }
+
+                if (!ports.TryGetValue(server.PortNumber, out var group))
+                {
+                    ports[server.PortNumber] = new PortGroup(kind, [(gateway, server)]);
+                    continue;
+                }
+
+                var (firstGateway, firstServer) = group.Servers[0];
+                var first = $"{firstGateway.Meta.Ref} {firstServer.Path}";
+                if (group.Kind != kind)
+                {
+                    _diagnostics.Error(gateway.Meta.Location, $"{server.Path}.port",
+                        $"port {server.PortNumber} is already served by the {firstServer.Protocol} server {first}; plaintext HTTP, TCP and TLS (HTTPS, TLS) servers cannot share a port");
+                    continue;
+                }
+
+                if (kind == PortKind.Tcp)
+                {
+                    _diagnostics.Warning(gateway.Meta.Location, $"{server.Path}.port",
+                        $"ignored: port {server.PortNumber} is already served by the {firstServer.Protocol} server {first}, and Istio keeps the first TCP server of a port");
+                    continue;
+                }
+
+                if (kind == PortKind.Tls && DuplicateServerName(group, server) is { } duplicate)
+                {
+                    _diagnostics.Warning(gateway.Meta.Location, $"{server.Path}.hosts",
+                        $"ignored: host \"{duplicate.Host}\" is already served on port {server.PortNumber} by {duplicate.Owner}, and Istio skips a TLS server that repeats a host");
+                    continue;
+                }
+
+                group.Servers.Add((gateway, server));
+            }
+        }
+
+        return ports;
+    }
+
+    private static (string Host, string Owner)? DuplicateServerName(PortGroup group, ServerConfig server)
+    {
+        foreach (var (gateway, other) in group.Servers)
+        {
+            foreach (var host in server.Hosts)
+            {
+                if (other.Hosts.Any(h => h.Host == host.Host))
+                {
+                    return (host.Host, $"{gateway.Meta.Ref} {other.Path}");
+                }
+            }
+        }
+
+        return null;
+    }
 
     private void CheckGatewayRefs(VirtualServiceConfig vs, Dictionary<GatewayRef, GatewayConfig> gateways)
     {
@@ -150,29 +243,7 @@ internal sealed class IstioCompiler
                 continue;
             }
 
-            var destinations = new List<WeightedCluster>();
-            var ok = true;
-            foreach (var destination in route.Destinations)
-            {
-                var cluster = ResolveCluster(vs, route, destination);
-                if (cluster is null)
-                {
-                    ok = false;
-                    continue;
-                }
-
-                // "If there is only one destination in a rule, it will receive all traffic", whatever its weight.
-                var weight = route.Destinations.Count == 1 ? 100 : destination.Weight ?? 0;
-                destinations.Add(new WeightedCluster(cluster, weight));
-            }
-
-            if (ok && route.Destinations.Count > 1 && destinations.All(static d => d.Weight == 0))
-            {
-                _diagnostics.Error(vs.Meta.Location, path + ".route", "the weights of all destinations are 0; at least one must be positive");
-                ok = false;
-            }
-
-            if (!ok)
+            if (ResolveDestinations(vs, path, route.Destinations) is not { } destinations)
             {
                 continue;
             }
@@ -185,10 +256,38 @@ internal sealed class IstioCompiler
         return routes;
     }
 
-    private ClusterConfig? ResolveCluster(VirtualServiceConfig vs, HttpRouteConfig route, RouteDestinationConfig destination)
+    /// <summary>A route's destinations as weighted clusters; null, with errors recorded, when any does not resolve.</summary>
+    private List<WeightedCluster>? ResolveDestinations(VirtualServiceConfig vs, string routePath, IReadOnlyList<RouteDestinationConfig> configured)
+    {
+        var destinations = new List<WeightedCluster>();
+        var ok = true;
+        foreach (var destination in configured)
+        {
+            var cluster = ResolveCluster(vs, routePath, destination);
+            if (cluster is null)
+            {
+                ok = false;
+                continue;
+            }
+
+            // "If there is only one destination in a rule, it will receive all traffic", whatever its weight.
+            var weight = configured.Count == 1 ? 100 : destination.Weight ?? 0;
+            destinations.Add(new WeightedCluster(cluster, weight));
+        }
+
+        if (ok && configured.Count > 1 && destinations.All(static d => d.Weight == 0))
+        {
+            _diagnostics.Error(vs.Meta.Location, routePath + ".route", "the weights of all destinations are 0; at least one must be positive");
+            ok = false;
+        }
+
+        return ok ? destinations : null;
+    }
+
+    private ClusterConfig? ResolveCluster(VirtualServiceConfig vs, string routePath, RouteDestinationConfig destination)
     {
         var at = vs.Meta.Location;
-        var path = $"spec.http[{route.Index}].route[{destination.Index}].destination";
+        var path = $"{routePath}.route[{destination.Index}].destination";
         var service = _registry.Resolve(destination.Host, vs.Meta.Namespace);
         if (service is null)
         {
@@ -234,41 +333,6 @@ internal sealed class IstioCompiler
         return port is null ? null : _clusters.Get(service, port, subset, rule, at, path + ".subset");
     }
 
-    private IstioHttpRouter BuildRouter(int port, List<(GatewayConfig Gateway, ServerConfig Server)> servers, List<CompiledVirtualService> virtualServices)
-    {
-        var hosts = new Dictionary<string, List<RouteEntry>>(StringComparer.Ordinal);
-        var added = new HashSet<(VirtualServiceConfig, string, GatewayConfig)>();
-        foreach (var compiled in virtualServices)
-        {
-            var vs = compiled.Config;
-            foreach (var (gateway, server) in servers)
-            {
-                if (!vs.Gateways.Contains(new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name)))
-                {
-                    continue;
-                }
-
-                foreach (var domain in PickMatchingHosts(server, vs))
-                {
-                    if (!added.Add((vs, domain, gateway)))
-                    {
-                        continue;
-                    }
-
-                    if (!hosts.TryGetValue(domain, out var entries))
-                    {
-                        hosts[domain] = entries = [];
-                    }
-
-                    AddEntries(entries, compiled, gateway, port);
-                }
-            }
-        }
-
-        // Istio SortVHostRoutes: catch-all routes go last, order otherwise kept (OrderBy is stable).
-        return new IstioHttpRouter(hosts.Select(static h => new VirtualHost(h.Key, [.. h.Value.OrderBy(static e => e.IsCatchAll)])));
-    }
-
     /// <summary>
     /// Istio pickMatchingGatewayHosts: for each VirtualService host that intersects a server host admitted for the
     /// VirtualService's namespace, the virtual host is the narrower of the two (a <c>*</c> VirtualService on a
@@ -293,42 +357,35 @@ internal sealed class IstioCompiler
 
     private static bool AdmitsNamespace(GatewayHost host, string ns) => host.Namespace == "*" || host.Namespace == ns;
 
-    private void AddEntries(List<RouteEntry> entries, CompiledVirtualService compiled, GatewayConfig gateway, int port)
+    private static bool IsBound(VirtualServiceConfig vs, GatewayConfig gateway) =>
+        vs.Gateways.Contains(new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name));
+
+    private static IEnumerable<ClusterConfig> ClustersOf(ListenerConfig listener)
     {
-        var gatewayRef = new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name);
-        foreach (var (config, route) in compiled.Routes)
+        var httpRouters = new List<IHttpRouter?> { listener.Router };
+        var tcpRouters = new List<ITcpRouter?> { listener.TcpRouter };
+        foreach (var chain in listener.TlsFilterChains ?? [])
         {
-            if (config.HasInvalidMatch)
-            {
-                continue;
-            }
-
-            if (config.Matches.Count == 0)
-            {
-                entries.Add(new RouteEntry(null, route, IsCatchAll: true));
-                continue;
-            }
-
-            foreach (var match in config.Matches)
-            {
-                // Conditions on where the route is served are decided here, once, not per request.
-                if ((match.Port is { } p && p != port) ||
-                    (match.Gateways is { } names && !names.Contains(gatewayRef)) ||
-                    (match.SourceLabels is { } labels && (_options.Labels is null || !ClusterFactory.Includes(_options.Labels, labels))) ||
-                    (match.SourceNamespace is { } ns && ns != gateway.Meta.Namespace))
-                {
-                    continue;
-                }
-
-                if (!_matchers.TryGetValue(match, out var matcher))
-                {
-                    _matchers[match] = matcher = MatcherCompiler.Compile(match);
-                }
-
-                entries.Add(new RouteEntry(matcher, route, match.IsCatchAll));
-            }
+            httpRouters.Add(chain.Router);
+            tcpRouters.Add(chain.TcpRouter);
         }
+
+        var httpRoutes = httpRouters.OfType<IstioHttpRouter>()
+            .SelectMany(static r => r.VirtualHosts).SelectMany(static h => h.Routes).Select(static e => e.Route.Destinations);
+        var tcpRoutes = tcpRouters.SelectMany(static r => r switch
+        {
+            StaticTcpRouter { Only: { } only } => [only],
+            SniTcpRouter sni => sni.Routes,
+            _ => [],
+        }).Select(static r => r.Destinations);
+        return httpRoutes.Concat(tcpRoutes).SelectMany(static d => d).Select(static d => d.Cluster);
     }
 
-    private sealed record CompiledVirtualService(VirtualServiceConfig Config, List<(HttpRouteConfig Config, HttpRoute Route)> Routes);
+    private sealed record PortGroup(PortKind Kind, List<(GatewayConfig Gateway, ServerConfig Server)> Servers);
+
+    private sealed record CompiledVirtualService(
+        VirtualServiceConfig Config,
+        List<(HttpRouteConfig Config, HttpRoute Route)> Routes,
+        List<(L4RouteConfig Config, TcpRoute Route)> TlsRoutes,
+        List<(L4RouteConfig Config, TcpRoute Route)> TcpRoutes);
 }

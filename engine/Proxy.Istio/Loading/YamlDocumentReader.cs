@@ -48,7 +48,7 @@ internal static class YamlDocumentReader
                     continue;
                 }
 
-                documents.Add(new ParsedDocument(source.Path, docIndex, root));
+                documents.Add(new ParsedDocument(source.Path, docIndex, root, source.BaseDirectory));
             }
             catch (YamlException ex)
             {

@@ -8,7 +8,15 @@ internal sealed record DestinationRuleConfig(IstioObjectMeta Meta, string Host, 
 
 internal sealed record SubsetConfig(string Name, IReadOnlyDictionary<string, string> Labels, TrafficPolicyConfig? TrafficPolicy);
 
-/// <summary>The traffic policy fields this slice acts on; null members were not set.</summary>
-internal sealed record TrafficPolicyConfig(LoadBalancingPolicy? LoadBalancing, ConnectionPoolConfig? ConnectionPool);
+/// <summary>The traffic policy fields this gateway acts on; null members were not set. <see cref="PortLevelSettings"/>
+/// is empty inside a port-level policy.</summary>
+internal sealed record TrafficPolicyConfig(
+    LoadBalancingPolicy? LoadBalancing,
+    ConnectionPoolConfig? ConnectionPool,
+    ClientTlsConfig? Tls = null,
+    IReadOnlyList<PortTrafficPolicyConfig>? PortLevelSettings = null);
+
+/// <summary><c>portLevelSettings[]</c>: the policy for one service port, replacing the enclosing policy's fields.</summary>
+internal sealed record PortTrafficPolicyConfig(int Port, TrafficPolicyConfig Policy);
 
 internal sealed record ConnectionPoolConfig(TimeSpan? ConnectTimeout, TimeSpan? TcpIdleTimeout, TimeSpan? HttpIdleTimeout);

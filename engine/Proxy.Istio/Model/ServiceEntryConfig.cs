@@ -14,7 +14,8 @@ internal sealed record ServiceEntryConfig(
     IReadOnlyList<ServiceHost> Hosts,
     IReadOnlyList<ServicePortConfig> Ports,
     ServiceResolution Resolution,
-    IReadOnlyList<WorkloadEntryConfig> Endpoints);
+    IReadOnlyList<WorkloadEntryConfig> Endpoints,
+    IReadOnlyList<string> SubjectAltNames);
 
 /// <summary>One host of a ServiceEntry: <see cref="Raw"/> as written, <see cref="Qualified"/> after short-name qualification.</summary>
 internal sealed record ServiceHost(string Raw, string Qualified);

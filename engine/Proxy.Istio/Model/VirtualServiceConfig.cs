@@ -7,7 +7,9 @@ internal sealed record VirtualServiceConfig(
     IstioObjectMeta Meta,
     IReadOnlyList<string> Hosts,
     IReadOnlyList<GatewayRef> Gateways,
-    IReadOnlyList<HttpRouteConfig> Http);
+    IReadOnlyList<HttpRouteConfig> Http,
+    IReadOnlyList<L4RouteConfig> Tls,
+    IReadOnlyList<L4RouteConfig> Tcp);
 
 /// <summary>A reference to a Gateway by namespace and name.</summary>
 internal sealed record GatewayRef(string Namespace, string Name)
@@ -59,3 +61,27 @@ internal sealed record StringMatchConfig(StringMatchKind Kind, string Value, Reg
 internal sealed record KeyValueMatchConfig(string Name, StringMatchConfig? Match);
 
 internal sealed record RouteDestinationConfig(int Index, string Host, string? Subset, int? Port, int? Weight);
+
+/// <summary>Which list an L4 route came from: <c>spec.tls</c> (SNI routes of passthrough servers) or <c>spec.tcp</c>.</summary>
+internal enum L4RouteKind
+{
+    Tls,
+    Tcp,
+}
+
+/// <summary>
+/// One <c>spec.tls[Index]</c> or <c>spec.tcp[Index]</c> route. Empty <see cref="Matches"/> match every connection (tcp
+/// only: a tls route needs at least one match). A match block that failed validation is dropped and
+/// <see cref="HasInvalidMatch"/> set, and such a route is never served.
+/// </summary>
+internal sealed record L4RouteConfig(L4RouteKind Kind, int Index, IReadOnlyList<L4MatchConfig> Matches, IReadOnlyList<RouteDestinationConfig> Destinations, bool HasInvalidMatch = false)
+{
+    public string Path => $"spec.{(Kind == L4RouteKind.Tls ? "tls" : "tcp")}[{Index}]";
+}
+
+/// <summary>
+/// TLSMatchAttributes / L4MatchAttributes: <see cref="SniHosts"/> (lower-case; tls only), and the conditions on where
+/// the route is served, decided at compile time (<c>port</c>, <c>gateways</c>; <c>sourceLabels</c> and
+/// <c>sourceNamespace</c> select sidecars and do not apply at a gateway).
+/// </summary>
+internal sealed record L4MatchConfig(int Index, IReadOnlyList<string> SniHosts, int? Port, IReadOnlyList<GatewayRef>? Gateways);

@@ -100,13 +100,22 @@ internal static class GatewayParser
             }
         }
 
-        if (protocol == PortProtocols.Http && server.Has("tls"))
+        // Istio validateServer: "server must have TLS settings for HTTPS/TLS protocols".
+        ServerTlsConfig? tls = null;
+        var tlsValid = true;
+        if (server.Has("tls") && protocol is not null)
         {
-            reader.Warning(server.PathOf("tls"), "not supported yet on HTTP servers (httpsRedirect); ignored");
+            tls = GatewayTlsParser.Parse(server["tls"], server.PathOf("tls"), protocol, reader);
+            tlsValid = tls is not null;
+        }
+        else if (protocol is not null && PortProtocols.IsTls(protocol))
+        {
+            reader.Error(server.PathOf("tls"), "is required: server must have TLS settings for HTTPS/TLS protocols");
+            tlsValid = false;
         }
 
-        return number is { } n && protocol is not null && !string.IsNullOrEmpty(portName)
-            ? new ServerConfig(index, n, portName, protocol, hosts)
+        return number is { } n && protocol is not null && !string.IsNullOrEmpty(portName) && tlsValid
+            ? new ServerConfig(index, n, portName, protocol, hosts, tls)
             : null;
     }
 

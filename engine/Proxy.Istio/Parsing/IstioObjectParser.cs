@@ -32,7 +32,7 @@ internal static class IstioObjectParser
     private static void ParseDocument(ParsedDocument document, Diagnostics diagnostics, ParsedConfig config, Dictionary<string, SourceLocation> seen,
         Dictionary<string, System.Text.RegularExpressions.Regex> regexCache)
     {
-        var reader = new NodeReader(diagnostics, new SourceLocation(document.File, document.DocumentIndex, null), regexCache);
+        var reader = new NodeReader(diagnostics, new SourceLocation(document.File, document.DocumentIndex, null, document.BaseDirectory), regexCache);
         if (document.Root is not YamlMappingNode root)
         {
             reader.Error(string.Empty, "a document must be a mapping with apiVersion, kind, metadata and spec");

@@ -14,8 +14,8 @@ internal static class ServiceEntryParser
 
     public static ServiceEntryConfig? Parse(IstioObjectMeta meta, YamlNode? specNode, NodeReader reader)
     {
-        var spec = reader.Mapping(specNode, "spec", ["hosts", "ports", "resolution", "endpoints", "location", "addresses"],
-            unsupported: ["workloadSelector", "subjectAltNames"], ignored: ["exportTo"]) ?? new Fields("spec");
+        var spec = reader.Mapping(specNode, "spec", ["hosts", "ports", "resolution", "endpoints", "location", "addresses", "subjectAltNames"],
+            unsupported: ["workloadSelector"], ignored: ["exportTo"]) ?? new Fields("spec");
         var hosts = HostsValidation.ReadHosts(reader, spec)
             .Select(h => new ServiceHost(h.Host, HostName.Qualify(h.Host, meta.Namespace)))
             .ToList();
@@ -50,7 +50,9 @@ internal static class ServiceEntryParser
             }
         }
 
-        return new ServiceEntryConfig(meta, hosts, ports, resolution, endpoints);
+        // Verifies the server certificate when a DestinationRule originates TLS without its own subjectAltNames.
+        var subjectAltNames = reader.StringList(spec["subjectAltNames"], spec.PathOf("subjectAltNames"))?.Select(static s => s.Value).ToList() ?? [];
+        return new ServiceEntryConfig(meta, hosts, ports, resolution, endpoints, subjectAltNames);
     }
 
     private static List<ServicePortConfig> ParsePorts(Fields spec, NodeReader reader)

@@ -5,7 +5,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Proxy.Istio.Parsing;
 
-/// <summary>VirtualService (istio/api networking/v1alpha3/virtual_service.proto), HTTP routes only in this slice.</summary>
+/// <summary>VirtualService (istio/api networking/v1alpha3/virtual_service.proto): http, tls and tcp routes.</summary>
 internal static class VirtualServiceParser
 {
     public const string Mesh = "mesh";
@@ -14,7 +14,7 @@ internal static class VirtualServiceParser
 
     public static VirtualServiceConfig? Parse(IstioObjectMeta meta, YamlNode? specNode, NodeReader reader)
     {
-        var spec = reader.Mapping(specNode, "spec", ["hosts", "gateways", "http"], unsupported: ["tls", "tcp"], ignored: ["exportTo"])
+        var spec = reader.Mapping(specNode, "spec", ["hosts", "gateways", "http", "tls", "tcp"], ignored: ["exportTo"])
             ?? new Fields("spec");
 
         // "hosts: The destination hosts to which traffic is being sent ... short names ... interpreted relative to the
@@ -47,7 +47,9 @@ internal static class VirtualServiceParser
             }
         }
 
-        return new VirtualServiceConfig(meta, hosts, gateways, routes);
+        var tls = ParseL4Routes(meta, L4RouteKind.Tls, spec, hosts, reader);
+        var tcp = ParseL4Routes(meta, L4RouteKind.Tcp, spec, hosts, reader);
+        return new VirtualServiceConfig(meta, hosts, gateways, routes, tls, tcp);
     }
 
     /// <summary><c>name</c> (the VirtualService's namespace), <c>namespace/name</c>, or the reserved <c>mesh</c>.</summary>
@@ -114,7 +116,7 @@ internal static class VirtualServiceParser
         {
             for (var i = 0; i < destinationItems.Count; i++)
             {
-                if (ParseDestination(i, destinationItems[i].Node, destinationItems[i].Path, reader) is { } destination)
+                if (ParseDestination(i, destinationItems[i].Node, destinationItems[i].Path, reader, http: true) is { } destination)
                 {
                     destinations.Add(destination);
                 }
@@ -229,9 +231,10 @@ internal static class VirtualServiceParser
         return result;
     }
 
-    private static RouteDestinationConfig? ParseDestination(int index, YamlNode node, string path, NodeReader reader)
+    /// <summary>HTTPRouteDestination (<paramref name="http"/>) or the L4 RouteDestination, which has no headers.</summary>
+    private static RouteDestinationConfig? ParseDestination(int index, YamlNode node, string path, NodeReader reader, bool http)
     {
-        var item = reader.Mapping(node, path, ["destination", "weight"], unsupported: ["headers"]);
+        var item = reader.Mapping(node, path, ["destination", "weight"], unsupported: http ? ["headers"] : default);
         if (item is null)
         {
             reader.Error(path, "must not be null");
@@ -291,5 +294,131 @@ internal static class VirtualServiceParser
         }
 
         return new RouteDestinationConfig(index, host.ToLowerInvariant(), string.IsNullOrEmpty(subset) ? null : subset, port, weight);
+    }
+
+    /// <summary>
+    /// <c>spec.tls</c> (TLSRoute) or <c>spec.tcp</c> (TCPRoute), as Istio's validateTLSRoute/validateTCPRoute check
+    /// them: a tls route needs a match with SNI hosts, each within the VirtualService's hosts; both need a destination.
+    /// </summary>
+    private static List<L4RouteConfig> ParseL4Routes(IstioObjectMeta meta, L4RouteKind kind, Fields spec, List<string> hosts, NodeReader reader)
+    {
+        var key = kind == L4RouteKind.Tls ? "tls" : "tcp";
+        var routes = new List<L4RouteConfig>();
+        var items = reader.Sequence(spec[key], spec.PathOf(key));
+        if (items is null)
+        {
+            return routes;
+        }
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            var (node, path) = items[i];
+            var route = reader.Mapping(node, path, ["match", "route"]);
+            if (route is null)
+            {
+                reader.Error(path, "must not be null");
+                continue;
+            }
+
+            var matches = new List<L4MatchConfig>();
+            var matchItems = reader.Sequence(route["match"], route.PathOf("match"));
+            if (kind == L4RouteKind.Tls && (matchItems is null || matchItems.Count == 0))
+            {
+                reader.Error(route.PathOf("match"), "at least one match is required: a TLS route matches on sniHosts");
+            }
+
+            for (var j = 0; j < (matchItems?.Count ?? 0); j++)
+            {
+                if (ParseL4Match(meta, kind, j, matchItems![j].Node, matchItems[j].Path, hosts, reader) is { } match)
+                {
+                    matches.Add(match);
+                }
+            }
+
+            var destinations = new List<RouteDestinationConfig>();
+            var destinationItems = reader.Sequence(route["route"], route.PathOf("route"));
+            if (destinationItems is null || destinationItems.Count == 0)
+            {
+                reader.Error(route.PathOf("route"), "at least one destination is required");
+            }
+
+            for (var j = 0; j < (destinationItems?.Count ?? 0); j++)
+            {
+                if (ParseDestination(j, destinationItems![j].Node, destinationItems[j].Path, reader, http: false) is { } destination)
+                {
+                    destinations.Add(destination);
+                }
+            }
+
+            routes.Add(new L4RouteConfig(kind, i, matches, destinations, HasInvalidMatch: matches.Count < (matchItems?.Count ?? 0)));
+        }
+
+        return routes;
+    }
+
+    private static L4MatchConfig? ParseL4Match(IstioObjectMeta meta, L4RouteKind kind, int index, YamlNode node, string path, List<string> vsHosts, NodeReader reader)
+    {
+        var errors = reader.ErrorCount;
+        var match = kind == L4RouteKind.Tls
+            ? reader.Mapping(node, path, ["sniHosts", "destinationSubnets", "port", "sourceLabels", "gateways", "sourceNamespace"])
+            : reader.Mapping(node, path, ["destinationSubnets", "port", "sourceLabels", "gateways", "sourceNamespace"], unsupported: ["sourceSubnet"]);
+        match ??= new Fields(path);
+
+        var sniHosts = new List<string>();
+        if (kind == L4RouteKind.Tls)
+        {
+            var values = reader.StringList(match["sniHosts"], match.PathOf("sniHosts"));
+            if (values is null || values.Count == 0)
+            {
+                reader.Error(match.PathOf("sniHosts"), "at least one SNI host is required");
+            }
+
+            foreach (var (value, itemPath) in values ?? [])
+            {
+                if (ParseSniHost(meta, value, itemPath, vsHosts, reader) is { } sni)
+                {
+                    sniHosts.Add(sni);
+                }
+            }
+        }
+
+        if (match.Has("destinationSubnets"))
+        {
+            reader.StringList(match["destinationSubnets"], match.PathOf("destinationSubnets"));
+            reader.Warning(match.PathOf("destinationSubnets"), "not supported yet; the match applies whatever the destination address");
+        }
+
+        var port = reader.Int(match["port"], match.PathOf("port"), 1, 65535);
+        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader) : null;
+
+        // sourceLabels and sourceNamespace select sidecars; Istio's gateway L4 matching looks only at port and gateways.
+        reader.StringMap(match["sourceLabels"], match.PathOf("sourceLabels"));
+        reader.String(match["sourceNamespace"], match.PathOf("sourceNamespace"));
+        return reader.ErrorCount > errors ? null : new L4MatchConfig(index, sniHosts, port, gateways);
+    }
+
+    /// <summary>Istio validateSniHost: a DNS name or wildcard that is a subset of one of the VirtualService's hosts
+    /// (an IP address is accepted with a warning, as few clients send one).</summary>
+    private static string? ParseSniHost(IstioObjectMeta meta, string value, string path, List<string> vsHosts, NodeReader reader)
+    {
+        var sni = value.ToLowerInvariant();
+        if (System.Net.IPAddress.TryParse(sni, out var ip) && ip.ToString() == sni)
+        {
+            reader.Warning(path, $"using an IP address (\"{value}\") goes against the SNI specification and most clients do not send one");
+        }
+        else if (HostName.Validate(sni) is { } problem)
+        {
+            reader.Error(path, problem);
+            return null;
+        }
+
+        var qualified = HostName.Qualify(sni, meta.Namespace);
+        if (!vsHosts.Any(h => HostName.SubsetOf(sni, h) || HostName.SubsetOf(qualified, h)))
+        {
+            reader.Error(path, $"SNI host \"{value}\" is not a compatible subset of any of the virtual service hosts: [{string.Join(", ", vsHosts)}]");
+            return null;
+        }
+
+        return sni;
     }
 }

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
 namespace Proxy.Host.Tests.Cli;
 
 public sealed class ProxyCliTests
@@ -41,6 +44,53 @@ public sealed class ProxyCliTests
         Assert.Contains(lines, l => l.StartsWith($"{path}[3] VirtualService default/reviews: spec.http[1].route[0].destination.subset: ", StringComparison.Ordinal)
             && l.Contains("\"v3\"", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith($"{path}[4] VirtualService default/ratings: spec.http[0].match[0].headers.end-user.regex: ", StringComparison.Ordinal));
+    }
+
+    private const string HttpsGateway = """
+        apiVersion: networking.istio.io/v1
+        kind: Gateway
+        metadata:
+          name: tls-gateway
+        spec:
+          servers:
+          - port: {number: 8443, name: https, protocol: HTTPS}
+            hosts: ["*"]
+            tls: TLS_SETTINGS
+        """;
+
+    [Fact]
+    public async Task Validate_HttpsCertificateMissing_Exits1NamingFieldAndFile()
+    {
+        using var config = new TempConfig();
+        var path = config.Write("gateway.yaml", HttpsGateway.Replace("TLS_SETTINGS", "{mode: SIMPLE, serverCertificate: certs/tls.crt, privateKey: certs/tls.key}", StringComparison.Ordinal));
+
+        var result = await CliRunner.RunAsync("validate", "--config", path);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{path}[0] Gateway default/tls-gateway: spec.servers[0].tls.serverCertificate: cannot load \"{Path.Combine(config.Root, "certs", "tls.crt")}\": no such file", result.StderrLines);
+    }
+
+    [Fact]
+    public async Task Validate_CredentialNameInCredentialsDir_Exits0()
+    {
+        using var config = new TempConfig();
+        var path = config.Write("gateway.yaml", HttpsGateway.Replace("TLS_SETTINGS", "{mode: SIMPLE, credentialName: gateway-cert}", StringComparison.Ordinal));
+        var credentials = Path.Combine(config.Root, "secrets");
+        Directory.CreateDirectory(Path.Combine(credentials, "gateway-cert"));
+        using (var key = ECDsa.Create(ECCurve.NamedCurves.nistP256))
+        {
+            using var certificate = new CertificateRequest("CN=gateway.example.com", key, HashAlgorithmName.SHA256)
+                .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(Path.Combine(credentials, "gateway-cert", "tls.crt"), certificate.ExportCertificatePem());
+            File.WriteAllText(Path.Combine(credentials, "gateway-cert", "tls.key"), key.ExportPkcs8PrivateKeyPem());
+        }
+
+        var withoutDir = await CliRunner.RunAsync("validate", "--config", path);
+        var withDir = await CliRunner.RunAsync("validate", "--config", path, "--credentials-dir", credentials);
+
+        Assert.Equal(1, withoutDir.ExitCode);
+        Assert.Contains("spec.servers[0].tls.credentialName: credential \"gateway-cert\" cannot be read: no credentials directory is configured (--credentials-dir)", withoutDir.Stderr, StringComparison.Ordinal);
+        Assert.True(withDir.ExitCode == 0, withDir.Stderr);
     }
 
     [Fact]

@@ -1,0 +1,114 @@
+using Proxy.Engine.Routing;
+using Proxy.Istio.Model;
+using Proxy.Istio.Routing;
+
+namespace Proxy.Istio.Compilation;
+
+internal sealed partial class IstioCompiler
+{
+    /// <summary>Envoy answers <c>require_tls: ALL</c> without a route; this names the route in logs.</summary>
+    private const string HttpsRedirectRouteName = "https-redirect";
+
+    private HttpRoute? _httpsRedirect;
+
+    /// <summary>
+    /// The route table of plaintext HTTP servers sharing a port (Istio's <c>http.&lt;port&gt;</c>), or of one
+    /// terminating HTTPS server (Istio's per-server <c>https.&lt;port&gt;.&lt;portName&gt;.&lt;gateway&gt;.&lt;namespace&gt;</c>).
+    /// </summary>
+    /// <remarks>
+    /// A server with <c>tls.httpsRedirect</c> marks every virtual host it contributes, and each of its own hosts, as
+    /// Envoy <c>require_tls: ALL</c> (Istio buildGatewayHTTPRouteConfig): such a host only redirects to https, even
+    /// when another server on the port also serves it.
+    /// </remarks>
+    private IstioHttpRouter BuildRouter(int port, List<(GatewayConfig Gateway, ServerConfig Server)> servers, List<CompiledVirtualService> virtualServices)
+    {
+        var hosts = new Dictionary<string, List<RouteEntry>>(StringComparer.Ordinal);
+        var redirectHosts = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (_, server) in servers.Where(static s => s.Server.Tls is { HttpsRedirect: true }))
+        {
+            redirectHosts.UnionWith(server.Hosts.Select(static h => h.Host));
+        }
+
+        var added = new HashSet<(VirtualServiceConfig, string, GatewayConfig)>();
+        foreach (var compiled in virtualServices)
+        {
+            var vs = compiled.Config;
+            foreach (var (gateway, server) in servers)
+            {
+                if (!IsBound(vs, gateway))
+                {
+                    continue;
+                }
+
+                foreach (var domain in PickMatchingHosts(server, vs))
+                {
+                    if (server.Tls is { HttpsRedirect: true })
+                    {
+                        redirectHosts.Add(domain);
+                    }
+
+                    if (!added.Add((vs, domain, gateway)))
+                    {
+                        continue;
+                    }
+
+                    if (!hosts.TryGetValue(domain, out var entries))
+                    {
+                        hosts[domain] = entries = [];
+                    }
+
+                    AddEntries(entries, compiled, gateway, port);
+                }
+            }
+        }
+
+        if (redirectHosts.Count > 0)
+        {
+            _httpsRedirect ??= HttpRoute.CreateHttpsRedirect(HttpsRedirectRouteName);
+            foreach (var domain in redirectHosts)
+            {
+                hosts[domain] = [new RouteEntry(null, _httpsRedirect, IsCatchAll: true)];
+            }
+        }
+
+        // Istio SortVHostRoutes: catch-all routes go last, order otherwise kept (OrderBy is stable).
+        return new IstioHttpRouter(hosts.Select(static h => new VirtualHost(h.Key, [.. h.Value.OrderBy(static e => e.IsCatchAll)])));
+    }
+
+    private void AddEntries(List<RouteEntry> entries, CompiledVirtualService compiled, GatewayConfig gateway, int port)
+    {
+        var gatewayRef = new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name);
+        foreach (var (config, route) in compiled.Routes)
+        {
+            if (config.HasInvalidMatch)
+            {
+                continue;
+            }
+
+            if (config.Matches.Count == 0)
+            {
+                entries.Add(new RouteEntry(null, route, IsCatchAll: true));
+                continue;
+            }
+
+            foreach (var match in config.Matches)
+            {
+                // Conditions on where the route is served are decided here, once, not per request.
+                if ((match.Port is { } p && p != port) ||
+                    (match.Gateways is { } names && !names.Contains(gatewayRef)) ||
+                    (match.SourceLabels is { } labels && (_options.Labels is null || !ClusterFactory.Includes(_options.Labels, labels))) ||
+                    (match.SourceNamespace is { } ns && ns != gateway.Meta.Namespace))
+                {
+                    continue;
+                }
+
+                if (!_matchers.TryGetValue(match, out var matcher))
+                {
+                    _matchers[match] = matcher = MatcherCompiler.Compile(match);
+                }
+
+                entries.Add(new RouteEntry(matcher, route, match.IsCatchAll));
+            }
+        }
+    }
+}
