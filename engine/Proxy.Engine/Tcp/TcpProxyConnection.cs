@@ -25,6 +25,7 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
     private UpstreamConnection? _upstream;
     private TimeSpan _idleTimeout;
     private long _lastActivity;
+    private int _timedOut;
 
     public TcpProxyConnection(ITransportConnection downstream, ProxyContext context)
     {
@@ -58,7 +59,8 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
             return;
         }
 
-        if (_context.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity), now) >= timeout)
+        if (_context.TimeProvider.GetElapsedTime(Volatile.Read(ref _lastActivity), now) >= timeout
+            && Interlocked.Exchange(ref _timedOut, 1) == 0)
         {
             Interlocked.Increment(ref _context.Statistics.TcpIdleTimeouts);
             upstream.Abort();

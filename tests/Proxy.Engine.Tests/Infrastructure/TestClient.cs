@@ -42,15 +42,16 @@ public sealed class TestClient : IAsyncDisposable
     /// <summary>
     /// Connects and handshakes TLS: SNI <paramref name="serverName"/> (null sends none), trusting only
     /// <paramref name="trustedCa"/>, presenting <paramref name="clientCertificate"/> when asked. Throws when the
-    /// handshake fails on the client's side.
+    /// handshake fails on the client's side. <paramref name="verifyName"/> false checks the chain but not the name
+    /// (to observe which certificate a name the certificate does not cover is given).
     /// </summary>
     public static async Task<TestClient> ConnectTlsAsync(
-        IPEndPoint endPoint, string? serverName, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null)
+        IPEndPoint endPoint, string? serverName, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null, bool verifyName = true)
     {
         var socket = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint).WaitAsync(TestTimeouts.Default);
         var ssl = new SslStream(new NetworkStream(socket, ownsSocket: true));
-        var options = TestPki.ClientOptions(serverName, trustedCa, clientCertificate);
+        var options = TestPki.ClientOptions(serverName, trustedCa, clientCertificate, verifyName);
         try
         {
             await ssl.AuthenticateAsClientAsync(options).WaitAsync(TestTimeouts.Default);

@@ -48,7 +48,8 @@ public sealed class TestPki : IDisposable
     };
 
     /// <summary>Client options that trust only <paramref name="trustedCa"/>.</summary>
-    public static SslClientAuthenticationOptions ClientOptions(string? serverName, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null)
+    public static SslClientAuthenticationOptions ClientOptions(
+        string? serverName, X509Certificate2 trustedCa, X509Certificate2? clientCertificate = null, bool verifyName = true)
     {
         var policy = new X509ChainPolicy
         {
@@ -63,7 +64,7 @@ public sealed class TestPki : IDisposable
             ClientCertificates = clientCertificate is null ? null : [clientCertificate],
             ApplicationProtocols = [SslApplicationProtocol.Http11],
             // No SNI means nothing to match names against; the chain must still be trusted.
-            RemoteCertificateValidationCallback = serverName is null
+            RemoteCertificateValidationCallback = serverName is null || !verifyName
                 ? static (_, _, _, errors) => (errors & ~SslPolicyErrors.RemoteCertificateNameMismatch) == SslPolicyErrors.None
                 : null,
         };
