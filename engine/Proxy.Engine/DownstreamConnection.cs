@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.IO.Pipelines;
 using System.Net.Security;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
@@ -25,7 +24,8 @@ namespace Proxy.Engine;
 /// Step 3a: passthrough -> route by SNI and pump the untouched bytes, hello first.
 /// Step 3b: terminate -> SslStream reads the hello from the pipe and handshakes; the decrypted stream is served as
 ///          HTTP/1.1 or pumped as TCP.
-/// Steps 1 and 3b share one deadline, the listener's handshake timeout, so a silent client cannot hold a slot.
+/// Steps 1 and 3b share one deadline, the listener's handshake timeout counted from accept, so a silent client cannot
+/// hold a slot. The server's heartbeat enforces it (no timer per connection) by aborting the socket.
 /// </remarks>
 internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
 {
@@ -36,7 +36,10 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private ITransportConnection _transport;
     private IConnectionHandler? _handler;
+    private readonly long _acceptedAt;
     private volatile bool _draining;
+    private bool _handshaking;
+    private int _handshakeTimedOut;
 
     public DownstreamConnection(SocketConnection socket, ListenerState listener, ProxyContext context, ConnectionTracker tracker)
     {
@@ -45,6 +48,10 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         _listener = listener;
         _context = context;
         _tracker = tracker;
+        _acceptedAt = context.TimeProvider.GetTimestamp();
+
+        // From accept, not from when the pool first runs the connection: the deadline must not depend on scheduling.
+        _handshaking = listener.Config.Protocol == ListenerProtocol.Tls;
     }
 
     /// <summary>Completes when the connection is closed; exists from construction, so a stop that races the first
@@ -65,7 +72,26 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         Volatile.Read(ref _handler)?.Abort();
     }
 
-    public void OnHeartbeat(long now) => Volatile.Read(ref _handler)?.OnHeartbeat(now);
+    public void OnHeartbeat(long now)
+    {
+        // The handshake deadline, ClientHello included, counted from accept (Envoy: 10 s by default).
+        if (Volatile.Read(ref _handshaking)
+            && _context.TimeProvider.GetElapsedTime(_acceptedAt, now) >= _listener.Config.TlsHandshakeTimeout
+            && Interlocked.CompareExchange(ref _handshakeTimedOut, 1, 0) == 0)
+        {
+            _socket.Abort();
+            return;
+        }
+
+        Volatile.Read(ref _handler)?.OnHeartbeat(now);
+    }
+
+    /// <summary>Leaves the handshake phase unless its deadline already fired (then the socket is aborted).</summary>
+    private bool EndHandshakePhase()
+    {
+        Volatile.Write(ref _handshaking, false);
+        return Interlocked.CompareExchange(ref _handshakeTimedOut, 2, 0) == 0;
+    }
 
     private async Task RunAsync()
     {
@@ -136,37 +162,30 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
     private async Task ServeTlsAsync()
     {
         var stats = _context.Statistics;
-        using var deadline = new CancellationTokenSource(_listener.Config.TlsHandshakeTimeout, _context.TimeProvider);
 
         // Step 1
         var hello = new ClientHelloInfo();
         var input = _socket.Input;
         while (true)
         {
-            ReadResult read;
-            try
-            {
-                read = await input.ReadAsync(deadline.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
-                return;
-            }
-
+            var read = await input.ReadAsync().ConfigureAwait(false);
             var buffer = read.Buffer;
             var status = ClientHelloReader.TryRead(buffer, hello);
             if (status == ClientHelloStatus.NeedMoreData)
             {
-                if (read.IsCompleted)
+                if (read.IsCompleted || read.IsCanceled)
                 {
-                    // Closed mid-hello. A connection closed before any byte (a port probe) is not an error.
-                    if (!buffer.IsEmpty)
+                    input.AdvanceTo(buffer.End);
+                    if (Volatile.Read(ref _handshakeTimedOut) != 0)
                     {
+                        Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
+                    }
+                    else if (!buffer.IsEmpty)
+                    {
+                        // Closed mid-hello. A connection closed before any byte (a port probe) is not an error.
                         Interlocked.Increment(ref stats.DownstreamTlsBadHello);
                     }
 
-                    input.AdvanceTo(buffer.End);
                     return;
                 }
 
@@ -199,6 +218,12 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         if (tls is null)
         {
             // Step 3a
+            if (!EndHandshakePhase())
+            {
+                Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
+                return;
+            }
+
             await ServeTcpAsync(chain.Config.TcpRouter!, serverName).ConfigureAwait(false);
             return;
         }
@@ -208,18 +233,28 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         var ssl = new SslStream(stream, leaveInnerStreamOpen: true);
         try
         {
-            await ssl.AuthenticateAsServerAsync(tls.GetOptions(), deadline.Token).ConfigureAwait(false);
+            await ssl.AuthenticateAsServerAsync(tls.GetOptions()).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or Win32Exception or OperationCanceledException)
         {
-            Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
             await ssl.DisposeAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _handshakeTimedOut) != 0)
+            {
+                Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
+            }
+            else
+            {
+                Interlocked.Increment(ref stats.DownstreamTlsHandshakeFailures);
+                Log.TlsHandshakeFailed(_context.Logger, _listener.Config.Name, serverName, ex.Message);
+            }
+
             return;
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or Win32Exception)
+
+        if (!EndHandshakePhase())
         {
-            Interlocked.Increment(ref stats.DownstreamTlsHandshakeFailures);
-            Log.TlsHandshakeFailed(_context.Logger, _listener.Config.Name, serverName, ex.Message);
+            // The deadline struck just as the handshake finished; the socket is already aborted.
+            Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
             await ssl.DisposeAsync().ConfigureAwait(false);
             return;
         }
