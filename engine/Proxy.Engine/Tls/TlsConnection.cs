@@ -157,6 +157,12 @@ internal sealed class TlsConnection : ITransportConnection
                 }
 
                 reader.AdvanceTo(buffer.End);
+                if (_stream.OutputClosed)
+                {
+                    failed = true;
+                    break;
+                }
+
                 if (result.IsCompleted)
                 {
                     break;

@@ -90,9 +90,19 @@ internal sealed class DuplexPipeStream : Stream
         var result = await _output.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (result.IsCompleted)
         {
-            throw new IOException("The connection was closed by the peer.");
+            OutputClosed = true;
+
+            // During a handshake the failure must surface; afterwards the owner checks OutputClosed (SslStream's own
+            // disposal flushes too, and must not throw for a peer that already left).
+            if (!BufferWrites)
+            {
+                throw new IOException("The connection was closed by the peer.");
+            }
         }
     }
+
+    /// <summary>Set once a flush found the connection's output closed (the peer is gone or the socket aborted).</summary>
+    public bool OutputClosed { get; private set; }
 
     /// <summary>Only called by SslStream's disposal; everything written has been flushed by then.</summary>
     public override void Flush()
