@@ -22,6 +22,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
     private ProxyConfig? _config;
     private ITimer? _heartbeat;
     private volatile bool _stopping;
+    private bool _drainSent;
     private Task? _stopTask;
 
     public ProxyServer(ProxyServerOptions? options = null)
@@ -37,6 +38,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
 
     /// <summary>Engine counters (TLS handshakes and errors, L4 connections and bytes).</summary>
     public ProxyStatistics Statistics => _context.Statistics;
+
+    /// <summary>Whether a stop has told every open connection to drain (tests wait for it).</summary>
+    internal bool DrainSent => Volatile.Read(ref _drainSent);
 
     /// <summary>Downstream connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
@@ -140,6 +144,7 @@ public sealed partial class ProxyServer : IAsyncDisposable
         }
 
         _connections.DrainAll();
+        Volatile.Write(ref _drainSent, true);
         var closed = _connections.WhenAllClosed();
         var cancelled = Task.Delay(Timeout.Infinite, cancellationToken);
         if (await Task.WhenAny(closed, cancelled).ConfigureAwait(false) != closed)

@@ -46,8 +46,10 @@ public sealed class ConnectionLifetimeTests
         using var deadline = new CancellationTokenSource(TestTimeouts.Default);
         var stop = proxy.Server.StopAsync(deadline.Token);
 
-        // The idle keep-alive connection is closed at once; the busy one finishes its request first.
+        // The idle keep-alive connection is closed at once; the busy one finishes its request first. Both have been
+        // told to drain before the response is released (the stop tells them one after the other).
         Assert.True(await idle.IsClosedByPeerAsync());
+        await FailureTests.PollAsync(() => proxy.Server.DrainSent);
         Assert.False(stop.IsCompleted);
         gate.Set();
         var response = await client.ReadResponseAsync();

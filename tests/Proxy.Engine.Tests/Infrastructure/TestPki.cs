@@ -99,7 +99,7 @@ public sealed class TestPki : IDisposable
         var serial = new byte[8];
         RandomNumberGenerator.Fill(serial);
         serial[0] &= 0x7F;
-        using var signed = request.Create(Ca, now.AddDays(-1), now.AddDays(30), serial);
+        using var signed = request.Create(Ca, now.AddHours(-1), now.AddDays(29), serial);
         return signed.CopyWithPrivateKey(key);
     }
 }
