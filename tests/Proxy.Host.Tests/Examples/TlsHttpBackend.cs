@@ -41,6 +41,10 @@ internal sealed class TlsHttpBackend : IAsyncDisposable
 
     public IPEndPoint EndPoint { get; }
 
+    /// <summary>When set, every response says <c>connection: close</c> and the backend closes the connection after it
+    /// (with close_notify), as an HTTP/1.0 server or one at its keep-alive limit does.</summary>
+    public bool CloseAfterResponse { get; set; }
+
     /// <summary>Every TLS session that completed its handshake, in order.</summary>
     public IReadOnlyList<TlsSession> Sessions => [.. _sessions];
 
@@ -108,9 +112,15 @@ internal sealed class TlsHttpBackend : IAsyncDisposable
                 _requests.Enqueue(new BackendRequest(session, lines[0], host));
 
                 var body = string.Create(CultureInfo.InvariantCulture, $"tls backend: session {session}, request {request}\n");
+                var close = CloseAfterResponse;
                 var response = string.Create(CultureInfo.InvariantCulture,
-                    $"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body.Length}\r\n\r\n{body}");
+                    $"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {body.Length}\r\n{(close ? "connection: close\r\n" : "")}\r\n{body}");
                 await ssl.WriteAsync(Encoding.ASCII.GetBytes(response), _stop.Token);
+                if (close)
+                {
+                    await ssl.ShutdownAsync();
+                    return;
+                }
             }
         }
         catch (Exception ex) when (ex is IOException or AuthenticationException or Win32Exception or OperationCanceledException)
