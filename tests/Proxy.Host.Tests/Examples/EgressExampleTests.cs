@@ -92,7 +92,7 @@ public sealed class EgressExampleTests : IAsyncLifetime
     // An upstream that closes its connection after a response (HTTP/1.0, "connection: close", a keep-alive limit) must
     // not cost the client its keep-alive connection: the gateway answers the client, drops the upstream connection,
     // and serves the client's next request on a new one.
-    [Fact(Skip = "Engine bug, reported: TlsConnection.DisposeAsync throws IOException (SslStream.DisposeAsync -> DuplexPipeStream.FlushAsync into the socket output the write loop already completed); thrown from Http1ProxyConnection.ForwardAsync when the upstream connection is not reused, it aborts the client connection")]
+    [Fact]
     public async Task UpstreamClosesAfterEachResponse_ClientConnectionStaysOpenForTheNextRequest()
     {
         _backend.CloseAfterResponse = true;
