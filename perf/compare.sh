@@ -2,7 +2,7 @@
 # Proxy against a reference server on one pinned core, in sections (SECTIONS, comma-separated, default all):
 #   http       Proxy vs nginx as an HTTP/1.1 reverse proxy in front of the same nginx backend
 #   https      the same over TLS (keep-alive): both terminate TLS with one ECDSA P-256 certificate
-#   handshake  a new TLS connection per request (wrk -H "Connection: close"), session resumption on and off
+#   handshake  a new TLS connection per request (wrk -H "Connection: close"): resumed and full handshakes
 #   tcp        L4 pump, Proxy (Istio TCP server + tcp route) vs HAProxy mode tcp, iperf3 through both, each direction
 #
 #   perf/compare.sh                      full run (about 13 minutes)
@@ -96,8 +96,14 @@ measure_proxy threadpool tiny
 fi
 
 # ===============================================================================================================
-# Sections https and handshake. Keys "nginx-tls|X" and "proxy-tls|X", X = tiny, 64k (keep-alive), hs-resume,
-# hs-full (Connection: close, session resumption on / off on the server).
+# Sections https and handshake. Keys "nginx-tls|X" and "proxy-tls|X", X = tiny, 64k (keep-alive) and, with
+# "Connection: close", the HANDSHAKE_MODES: hs-resume (wrk resumes, servers' defaults), hs-full (wrk never resumes:
+# lib/no-resume.c; servers' defaults), hs-off (servers refuse resumption: nginx tickets and cache off, .NET's
+# DISABLETLSRESUME switch).
+for m in ${HANDSHAKE_MODES//,/ }; do
+    case $m in resume | full | server-off) ;; *) die 2 "unknown mode '$m' in HANDSHAKE_MODES (resume, full, server-off)" ;; esac
+done
+has_mode() { has_section handshake && [[ ",$HANDSHAKE_MODES," == *",$1,"* ]]; }
 declare -A TLS_NOTE
 CLOSE_ARGS=(-H "Connection: close")
 measure_nginx_tls() {  # key url
@@ -120,8 +126,27 @@ measure_proxy_tls() {  # key url
     record "proxy-tls|$1"
     log "  Proxy TLS $1: ${W_RPS} req/s p50 $(fmt_ms "$W_P50") ms p99 $(fmt_ms "$W_P99") ms, ${W_CPU_US} us CPU/req (${W_CPU_PCT}% of core)"
 }
+# handshakes SERVER: the handshake modes against the running nginx ("nginx") or Proxy ("proxy"), default session
+# handling on the server: resumed (wrk as it is), then full (wrk with the no-resume preload).
+handshakes() {
+    local srv=$1 url
+    [[ $srv == nginx ]] && url="$NGINX_URL/tiny" || url="$PROXY_URL/tiny"
+    WRK_ARGS=("${CLOSE_ARGS[@]}")
+    if has_mode resume; then
+        [[ $srv == nginx ]] && { tls_resumption_probe resume wrk; TLS_NOTE[wrk-resume]=$TP_WRK; }
+        "measure_${srv}_tls" hs-resume "$url"
+    fi
+    if has_mode full; then
+        WRK_ENV=("LD_PRELOAD=$NO_RESUME_SO")
+        [[ $srv == nginx ]] && { tls_resumption_probe resume no-resume; TLS_NOTE[wrk-full]=$TP_WRK; }
+        "measure_${srv}_tls" hs-full "$url"
+        WRK_ENV=()
+    fi
+    WRK_ARGS=()
+}
 if has_section https || has_section handshake; then
     make_certs
+    has_mode full && make_no_resume
     write_proxy_config https
     NGINX_URL="https://127.0.0.1:$NGINX_PORT"
     PROXY_URL="https://127.0.0.1:$PROXY_PORT"
@@ -132,54 +157,45 @@ if has_section https || has_section handshake; then
     if has_section https; then
         for pl in "${PAYLOADS[@]}"; do measure_nginx_tls "$pl" "$NGINX_URL/$pl"; done
     fi
-    if has_section handshake; then
-        tls_resumption_probe resume; TLS_NOTE[wrk-resume]=$TP_WRK
-        WRK_ARGS=("${CLOSE_ARGS[@]}")
-        measure_nginx_tls hs-resume "$NGINX_URL/tiny"
-        WRK_ARGS=()
-    fi
+    handshakes nginx
     stop_pid "$NGINX_PID"
 
-    # --- nginx, no session tickets and no session cache: every handshake is a full one ---
-    if has_section handshake; then
+    # --- nginx refusing resumption (no session tickets, no session cache) ---
+    if has_mode server-off; then
         start_nginx_tls full
-        tls_probe "$NGINX_PORT"; TLS_NOTE[nginx-full]=$TP_LINE
-        tls_resumption_probe full; TLS_NOTE[wrk-full]=$TP_WRK
+        tls_probe "$NGINX_PORT"; TLS_NOTE[nginx-off]=$TP_LINE
+        tls_resumption_probe full wrk; TLS_NOTE[wrk-off]=$TP_WRK
         WRK_ARGS=("${CLOSE_ARGS[@]}")
-        measure_nginx_tls hs-full "$NGINX_URL/tiny"
+        measure_nginx_tls hs-off "$NGINX_URL/tiny"
         WRK_ARGS=()
         stop_pid "$NGINX_PID"
     fi
 
     # --- Proxy, .NET's defaults (SslStream on OpenSSL issues session tickets and resumes) ---
-    start_proxy inline "$WORK/gateway-https.yaml" https-resume https
+    start_proxy inline "$WORK/gateway-https.yaml" https https
     tls_probe "$PROXY_PORT"; TLS_NOTE[proxy-resume]=$TP_LINE
     PROXY_FRESH=1
     if has_section https; then
         for pl in "${PAYLOADS[@]}"; do measure_proxy_tls "$pl" "$PROXY_URL/$pl"; done
     fi
-    if has_section handshake; then
-        WRK_ARGS=("${CLOSE_ARGS[@]}")
-        measure_proxy_tls hs-resume "$PROXY_URL/tiny"
-        WRK_ARGS=()
-    fi
+    handshakes proxy
     PROXY_THREADS[https]=$(awk '/^Threads:/ {print $2}' "/proc/$PROXY_PID/status")
     PROXY_RSS[https]=$(awk '/^VmRSS:/ {printf "%.0f MiB", $2 / 1024}' "/proc/$PROXY_PID/status")
     stop_pid "$PROXY_PID"
-    check_proxy_log https-resume
+    check_proxy_log https
 
-    # --- Proxy, resumption off: .NET's switch, which also gives every handshake its own OpenSSL SSL_CTX ---
-    if has_section handshake; then
+    # --- Proxy refusing resumption: .NET's switch, which also gives every handshake its own OpenSSL SSL_CTX ---
+    if has_mode server-off; then
         PROXY_ENV=(DOTNET_SYSTEM_NET_SECURITY_DISABLETLSRESUME=1)
-        start_proxy inline "$WORK/gateway-https.yaml" https-full https
+        start_proxy inline "$WORK/gateway-https.yaml" https-off https
         PROXY_ENV=()
-        tls_probe "$PROXY_PORT"; TLS_NOTE[proxy-full]=$TP_LINE
+        tls_probe "$PROXY_PORT"; TLS_NOTE[proxy-off]=$TP_LINE
         PROXY_FRESH=1
         WRK_ARGS=("${CLOSE_ARGS[@]}")
-        measure_proxy_tls hs-full "$PROXY_URL/tiny"
+        measure_proxy_tls hs-off "$PROXY_URL/tiny"
         WRK_ARGS=()
         stop_pid "$PROXY_PID"
-        check_proxy_log https-full
+        check_proxy_log https-off
     fi
 fi
 
@@ -304,7 +320,9 @@ row() {  # label key
     echo "Both terminate TLS 1.2/1.3 with the same ECDSA P-256 certificate and proxy to the same plaintext backend over"
     echo "keep-alive upstream connections; Proxy: Istio Gateway \`protocol: HTTPS\`, \`tls.mode: SIMPLE\`, io-scheduling inline."
     echo "\"new conn\" rows: wrk \`-H \"Connection: close\"\`, so every request is a new TCP connection and TLS handshake; req/s there"
-    echo "is handshakes/s, and CPU us/req is CPU per connection (handshake + one proxied GET /tiny + close)."
+    echo "is handshakes/s, and CPU us/req is CPU per connection (handshake + one proxied GET /tiny + close). As in the http"
+    echo "section, a server below ~95% \"server CPU\" was not the bottleneck (wrk's own handshakes on CPU $LOAD_CPU were): its"
+    echo "req/s is a floor, and the CPU us/req ratio is the fair comparison."
     echo
     echo "| server | test | req/s | p50 ms | p99 ms | CPU us/req | ctx sw/req | server CPU | CPU$SERVER_CPU busy | backend CPU | CPU$LOAD_CPU busy |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -314,41 +332,53 @@ row() {  # label key
             row "Proxy (HTTPS)" "proxy-tls|$pl"
         done
     fi
-    if has_section handshake; then
-        row "nginx (TLS), tickets on" "nginx-tls|hs-resume" | sed 's/| hs-resume |/| new conn, resumption on |/'
-        row "Proxy (HTTPS), .NET default" "proxy-tls|hs-resume" | sed 's/| hs-resume |/| new conn, resumption on |/'
-        row "nginx (TLS), tickets + cache off" "nginx-tls|hs-full" | sed 's/| hs-full |/| new conn, full handshakes |/'
-        row "Proxy (HTTPS), DISABLETLSRESUME=1" "proxy-tls|hs-full" | sed 's/| hs-full |/| new conn, full handshakes |/'
+    if has_mode resume; then
+        row "nginx (TLS)" "nginx-tls|hs-resume" | sed 's/| hs-resume |/| new conn, resumed (wrk default) |/'
+        row "Proxy (HTTPS)" "proxy-tls|hs-resume" | sed 's/| hs-resume |/| new conn, resumed (wrk default) |/'
+    fi
+    if has_mode full; then
+        row "nginx (TLS)" "nginx-tls|hs-full" | sed 's/| hs-full |/| new conn, full (wrk never resumes) |/'
+        row "Proxy (HTTPS)" "proxy-tls|hs-full" | sed 's/| hs-full |/| new conn, full (wrk never resumes) |/'
+    fi
+    if has_mode server-off; then
+        row "nginx (TLS), tickets + cache off" "nginx-tls|hs-off" | sed 's/| hs-off |/| new conn, server refuses resumption |/'
+        row "Proxy (HTTPS), DISABLETLSRESUME=1" "proxy-tls|hs-off" | sed 's/| hs-off |/| new conn, server refuses resumption |/'
     fi
     echo
     echo "| Proxy / nginx (TLS) | req/s ratio | CPU us/req ratio | p99 ratio |"
     echo "|---|---:|---:|---:|"
     tls_tests=()
     has_section https && tls_tests+=("${PAYLOADS[@]}")
-    has_section handshake && tls_tests+=(hs-resume hs-full)
+    has_mode resume && tls_tests+=(hs-resume)
+    has_mode full && tls_tests+=(hs-full)
+    has_mode server-off && tls_tests+=(hs-off)
     for t in "${tls_tests[@]}"; do
-        case $t in hs-resume) label="handshakes/s, resumption on" ;; hs-full) label="handshakes/s, full" ;; *) label="keep-alive $t" ;; esac
+        case $t in
+            hs-resume) label="handshakes/s, resumed" ;;
+            hs-full) label="handshakes/s, full" ;;
+            hs-off) label="handshakes/s, server refuses resumption" ;;
+            *) label="keep-alive $t" ;;
+        esac
         echo "| $label | $(ratio "${RPS[proxy-tls|$t]}" "${RPS[nginx-tls|$t]}") | $(ratio "${CPU[proxy-tls|$t]}" "${CPU[nginx-tls|$t]}") | $(ratio "${P99[proxy-tls|$t]}" "${P99[nginx-tls|$t]}") |"
     done
     echo
     echo "What was negotiated (openssl s_client, the library and defaults wrk uses; a second connection offers the first"
     echo "one's session back):"
     echo
-    echo "- nginx, tickets on: ${TLS_NOTE[nginx-resume]}"
-    [[ -n ${TLS_NOTE[nginx-full]:-} ]] && echo "- nginx, tickets and cache off: ${TLS_NOTE[nginx-full]}"
-    echo "- Proxy, .NET default: ${TLS_NOTE[proxy-resume]}"
-    [[ -n ${TLS_NOTE[proxy-full]:-} ]] && echo "- Proxy, DOTNET_SYSTEM_NET_SECURITY_DISABLETLSRESUME=1: ${TLS_NOTE[proxy-full]}"
-    if [[ -n ${TLS_NOTE[wrk-resume]:-} ]]; then
-        echo "- wrk itself, 2 s with Connection: close against nginx's logging twin, tickets on: ${TLS_NOTE[wrk-resume]}"
-        echo "- the same, tickets and cache off: ${TLS_NOTE[wrk-full]}"
-    fi
+    echo "- nginx (tickets on, its default): ${TLS_NOTE[nginx-resume]}"
+    [[ -n ${TLS_NOTE[nginx-off]:-} ]] && echo "- nginx, tickets and cache off: ${TLS_NOTE[nginx-off]}"
+    echo "- Proxy (.NET's default): ${TLS_NOTE[proxy-resume]}"
+    [[ -n ${TLS_NOTE[proxy-off]:-} ]] && echo "- Proxy, DOTNET_SYSTEM_NET_SECURITY_DISABLETLSRESUME=1: ${TLS_NOTE[proxy-off]}"
+    [[ -n ${TLS_NOTE[wrk-resume]:-} ]] && echo "- wrk as it is, 2 s with Connection: close against nginx's logging twin: ${TLS_NOTE[wrk-resume]}"
+    [[ -n ${TLS_NOTE[wrk-full]:-} ]] && echo "- wrk with perf/lib/no-resume.c preloaded, the same: ${TLS_NOTE[wrk-full]}"
+    [[ -n ${TLS_NOTE[wrk-off]:-} ]] && echo "- wrk as it is against nginx with tickets and cache off: ${TLS_NOTE[wrk-off]}"
     echo
     echo "Warm-up of Proxy (req/s per ${WARMUP_SLICE}s slice):"
     echo
     for t in "${tls_tests[@]}"; do
         echo "- $t: ${WARM[proxy-tls|$t]}"
     done
-    echo "- Proxy process at the end (resumption on): ${PROXY_THREADS[https]} threads, RSS ${PROXY_RSS[https]}"
+    echo "- Proxy process at the end: ${PROXY_THREADS[https]} threads, RSS ${PROXY_RSS[https]}"
     echo
     fi
 

@@ -23,6 +23,7 @@ ADMIN_PORT=${ADMIN_PORT:-18183}
 PROBE_PORT=${PROBE_PORT:-18184}     # nginx TLS: a logging twin of the measured server block (resumption check)
 IPERF_PORT=${IPERF_PORT:-18185}     # iperf3 server: the TCP sink/source behind HAProxy and Proxy
 SECTIONS=${SECTIONS:-http,https,handshake,tcp}   # compare.sh: which comparisons to run
+HANDSHAKE_MODES=${HANDSHAKE_MODES:-resume,full}  # compare.sh section handshake: resume, full, server-off
 QUIET_MAX=${QUIET_MAX:-60}          # seconds to wait, before starting each server, for both cores to be idle
 QUIET_BUSY=${QUIET_BUSY:-15}        # percent: "idle" = each core below this over one second
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -45,6 +46,10 @@ ensure_tools() {
     local missing=()
     if has_section https || has_section handshake; then
         command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+    fi
+    if has_section handshake; then   # the no-resume preload for wrk (make_no_resume)
+        command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+        [[ -f /usr/include/dlfcn.h ]] || missing+=(libc6-dev)
     fi
     if has_section tcp; then
         command -v haproxy >/dev/null 2>&1 || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
@@ -186,10 +191,12 @@ fmt_ms() { awk -v us="$1" 'BEGIN { printf "%.3f", us / 1000 }'; }
 # ---------------------------------------------------------------------------------------------------------------
 # wrk wrapper. run_wrk NAME URL SECONDS PIDS... -> sets W_RPS W_REQS W_P50 W_P99 (us) W_CPU_US W_CS_REQ W_SOCKERR W_NON2XX
 # (and W_RATE = W_RPS, for warm_up) and prints nothing; the raw output is kept in $WORK/wrk-NAME.txt.
-# WRK_ARGS (array) adds options, e.g. (-H "Connection: close") for a new connection per request.
+# WRK_ARGS (array) adds options, e.g. (-H "Connection: close") for a new connection per request; WRK_ENV (array) adds
+# VAR=value to wrk's environment, e.g. (LD_PRELOAD=$NO_RESUME_SO) so that wrk never resumes a TLS session.
 ERRORS=()
 WRK_SEQ=0
 WRK_ARGS=()
+WRK_ENV=()
 run_wrk() {
     local name=$1 url=$2 secs=$3; shift 3
     local out="$WORK/wrk-$((++WRK_SEQ))-$name.txt" t0 t1 b0 b1 s0 s1 l0 l1 c0 c1
@@ -198,7 +205,8 @@ run_wrk() {
     b0=$(cpu_ticks $BACKEND_PIDS)
     s0=$(core_jiffies "$SERVER_CPU")
     l0=$(core_jiffies "$LOAD_CPU")
-    taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency "${WRK_ARGS[@]+"${WRK_ARGS[@]}"}" "$url" >"$out" 2>&1 \
+    env "${WRK_ENV[@]+"${WRK_ENV[@]}"}" taskset -c "$LOAD_CPU" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --latency \
+        "${WRK_ARGS[@]+"${WRK_ARGS[@]}"}" "$url" >"$out" 2>&1 \
         || { cat "$out" >&2; die 1 "wrk failed against $url"; }
     t1=$(cpu_ticks "$@")
     c1=$(ctx_switches "$@")
@@ -486,12 +494,23 @@ EOF
     log "nginx TLS ($mode) up on 127.0.0.1:$NGINX_PORT (pids $NGINX_PIDS, cpu $SERVER_CPU)"
 }
 
-# tls_resumption_probe MODE: 2 s of wrk with "Connection: close" (8 connections) against nginx's logging twin on
-# PROBE_PORT. Sets TP_WRK: what wrk negotiated and how many of its connections resumed a session, from nginx's log.
+# make_no_resume: builds lib/no-resume.c into $WORK/no-resume.so (an LD_PRELOAD that stops wrk from resuming TLS
+# sessions) and sets NO_RESUME_SO.
+make_no_resume() {
+    NO_RESUME_SO="$WORK/no-resume.so"
+    [[ -f $NO_RESUME_SO ]] && return 0
+    gcc -shared -fPIC -O2 -Wall -o "$NO_RESUME_SO" "$ROOT/perf/lib/no-resume.c" -ldl >"$WORK/no-resume.log" 2>&1 \
+        || { cat "$WORK/no-resume.log" >&2; die 2 "could not build perf/lib/no-resume.c"; }
+}
+
+# tls_resumption_probe MODE LABEL: 2 s of wrk with "Connection: close" (8 connections, wrk's environment from WRK_ENV)
+# against the logging twin on PROBE_PORT of the nginx TLS server started in MODE. Sets TP_WRK: what wrk negotiated and
+# how many of its connections resumed a session, from nginx's log.
 tls_resumption_probe() {
     local logf="$WORK/nginx-tls-$1/logs/probe.log"
     : >"$logf"
-    taskset -c "$LOAD_CPU" wrk -t1 -c8 -d2s -H "Connection: close" "https://127.0.0.1:$PROBE_PORT/tiny" >"$WORK/wrk-probe-$1.txt" 2>&1 || true
+    env "${WRK_ENV[@]+"${WRK_ENV[@]}"}" taskset -c "$LOAD_CPU" wrk -t1 -c8 -d2s -H "Connection: close" "https://127.0.0.1:$PROBE_PORT/tiny" \
+        >"$WORK/wrk-probe-$1-$2.txt" 2>&1 || true
     TP_WRK=$(awk '{ n++; if ($4 == "r") r++; k[$1 " " $2 " " $3]++ } END {
         for (x in k) kinds = kinds (kinds ? "; " : "") x;
         if (n) printf "%s: %d of %d connections resumed a session (%.1f%%)", kinds, r, n, r / n * 100; else print "no connections logged" }' "$logf")
