@@ -3,7 +3,9 @@
 #   1. warm up (adaptive, as compare.sh),
 #   2. perf record -e cpu-clock -F 999 -g for PERF_SECONDS while wrk runs (managed frames via DOTNET_PerfMapEnabled=1),
 #   3. strace -c -f for STRACE_SECONDS of wrk load: syscalls per request.
-# Usage: perf/lib/profile.sh  [env: SCHED=inline|threadpool PAYLOAD=tiny|64k PERF_SECONDS=15 STRACE_SECONDS=10 OUT=dir]
+# Usage: perf/lib/profile.sh  [env: SCHED=inline|threadpool PAYLOAD=tiny|64k SCHEME=http|https PERF_SECONDS=15
+#                                   STRACE_SECONDS=10 OUT=dir]
+# SCHEME=https profiles the HTTPS server of compare.sh's https section (keep-alive TLS termination) instead.
 # Results (perf.data, reports, strace summary) stay in $OUT; a Markdown summary goes to stdout.
 set -euo pipefail
 LOG_TAG=profile
@@ -12,6 +14,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 SCHED=${SCHED:-inline}
 PAYLOAD=${PAYLOAD:-tiny}
+SCHEME=${SCHEME:-http}
+SECTIONS=http
+[[ $SCHEME == https ]] && SECTIONS=https   # ensure_tools: openssl
 PERF_SECONDS=${PERF_SECONDS:-15}
 STRACE_SECONDS=${STRACE_SECONDS:-10}
 OUT=${OUT:-$(mktemp -d /tmp/proxy-profile.XXXXXX)}
@@ -24,11 +29,16 @@ if ! command -v perf >/dev/null 2>&1 || ! command -v strace >/dev/null 2>&1; the
 fi
 
 start_backend
-write_proxy_config
 # W^X double mapping makes perf attribute JIT code to "memfd:doublemapper" instead of the perf map; turn it off.
 PROXY_ENV=(DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0)
-start_proxy "$SCHED"
-URL="http://127.0.0.1:$PROXY_PORT/$PAYLOAD"
+if [[ $SCHEME == https ]]; then
+    write_proxy_config https
+    start_proxy "$SCHED" "$WORK/gateway-https.yaml" "$SCHED" https
+else
+    write_proxy_config
+    start_proxy "$SCHED"
+fi
+URL="$SCHEME://127.0.0.1:$PROXY_PORT/$PAYLOAD"
 warm_up "profile-$SCHED-$PAYLOAD" "$URL" "$WARMUP_MIN" "$WARMUP_MAX" "$PROXY_PID"
 
 # --- perf ---
@@ -83,7 +93,7 @@ tidy() { sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//'
 
 # --- summary ---
 {
-    echo "### Profile: Proxy ($SCHED), /$PAYLOAD, $CONNECTIONS connections, $(date -u '+%F %T UTC')"
+    echo "### Profile: Proxy ($SCHED), $SCHEME /$PAYLOAD, $CONNECTIONS connections, $(date -u '+%F %T UTC')"
     echo
     echo "perf: \`perf record -e cpu-clock -F 999 -g -p PID -- sleep $PERF_SECONDS\` (DOTNET_PerfMapEnabled=1), during $(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$OUT/wrk-perf.txt") req/s."
     echo

@@ -89,8 +89,10 @@ internal sealed class TlsConnection : ITransportConnection
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _readTask.ConfigureAwait(false);
 
-        // Both loops are done with the session; release it before the socket it flushes into on disposal.
-        await _ssl.DisposeAsync().ConfigureAwait(false);
+        // Both loops are done with the session; release it before the socket. Synchronously: with
+        // leaveInnerStreamOpen, SslStream.DisposeAsync awaits the inner stream's FlushAsync, which flushes the socket
+        // output the write loop already completed and throws once the peer is gone; Dispose calls the no-op Flush().
+        _ssl.Dispose();
         await _inner.DisposeAsync().ConfigureAwait(false);
     }
 
