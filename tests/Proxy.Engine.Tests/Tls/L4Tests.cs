@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using Proxy.Engine.Config;
 using Proxy.Engine.Routing;
+using Proxy.Engine.Tests.Http;
 using Proxy.Engine.Tests.Infrastructure;
 
 namespace Proxy.Engine.Tests.Tls;
@@ -35,8 +36,8 @@ public sealed class L4Tests : IDisposable
         var echoed = await receive.WaitAsync(TestTimeouts.Default);
 
         Assert.Equal(payload, echoed);
-        Assert.True(await WaitForAsync(() => echo.SawClientFin.TryPeek(out var fin) && fin));
-        Assert.True(await WaitForAsync(() => proxy.Statistics.TcpClosed == 1));
+        await FailureTests.PollAsync(() => echo.SawClientFin.TryPeek(out var fin) && fin);
+        await FailureTests.PollAsync(() => proxy.Statistics.TcpClosed == 1);
         Assert.Equal(1, proxy.Statistics.TcpOpened);
         Assert.Equal(payload.Length, proxy.Statistics.TcpReceivedBytes);
         Assert.Equal(payload.Length, proxy.Statistics.TcpSentBytes);
@@ -110,7 +111,7 @@ public sealed class L4Tests : IDisposable
         using var socket = await ConnectAsync(proxy.EndPoint);
         await using var ssl = new SslStream(new NetworkStream(socket));
         await Assert.ThrowsAnyAsync<Exception>(() => ssl.AuthenticateAsClientAsync(TestPki.ClientOptions("other.example.com", _pki.Ca)).WaitAsync(TestTimeouts.Default));
-        Assert.True(await WaitForAsync(() => proxy.Statistics.TlsNoFilterChain == 1));
+        await FailureTests.PollAsync(() => proxy.Statistics.TlsNoFilterChain == 1);
         Assert.Equal(0, echo.ConnectionCount);
     }
 
@@ -170,7 +171,7 @@ public sealed class L4Tests : IDisposable
         Assert.Equal(0, proxy.Statistics.TcpIdleTimeoutCount);
 
         time.Advance(TimeSpan.FromMinutes(2));
-        Assert.True(await WaitForAsync(() => proxy.Statistics.TcpIdleTimeoutCount == 1));
+        await FailureTests.PollAsync(() => proxy.Statistics.TcpIdleTimeoutCount == 1);
         await Assert.ThrowsAnyAsync<Exception>(async () =>
         {
             var n = await socket.ReceiveAsync(one.AsMemory()).AsTask().WaitAsync(TestTimeouts.Default);
@@ -179,8 +180,7 @@ public sealed class L4Tests : IDisposable
                 throw new IOException("closed");
             }
         });
-        var closed = await WaitForAsync(() => echo.ClosedConnections == 1);
-        Assert.True(closed, $"closed={echo.ClosedConnections} conns={echo.ConnectionCount} proxyconns={proxy.Server.ConnectionCount} tcpclosed={proxy.Statistics.TcpClosed}");
+        await FailureTests.PollAsync(() => echo.ClosedConnections == 1);
     }
 
     internal static ListenerConfig TcpListener(IPEndPoint endPoint, ClusterConfig cluster) => new()
@@ -222,22 +222,6 @@ public sealed class L4Tests : IDisposable
         }
 
         return received.ToArray();
-    }
-
-    internal static async Task<bool> WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TestTimeouts.Default;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            await Task.Delay(10);
-        }
-
-        return true;
     }
 
     private static async Task<string> ReadLineAsync(Stream stream)

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Time.Testing;
 using Proxy.Engine.Config;
+using Proxy.Engine.Tests.Http;
 using Proxy.Engine.Tests.Infrastructure;
 
 namespace Proxy.Engine.Tests.Tls;
@@ -21,8 +22,8 @@ public sealed class TlsFailureTests : IDisposable
         using var socket = await L4Tests.ConnectAsync(proxy.EndPoint);
         await socket.SendAsync("GET / HTTP/1.1\r\nHost: api.example.com\r\n\r\n"u8.ToArray());
         Assert.Empty(await L4Tests.ReceiveToEndAsync(socket).WaitAsync(TestTimeouts.Default));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Statistics.TlsNotTls == 1));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Server.ConnectionCount == 0));
+        await FailureTests.PollAsync(() => proxy.Statistics.TlsNotTls == 1);
+        await FailureTests.PollAsync(() => proxy.Server.ConnectionCount == 0);
         Assert.Empty(backend.Requests);
     }
 
@@ -37,8 +38,8 @@ public sealed class TlsFailureTests : IDisposable
         await socket.SendAsync(hello.AsMemory(0, hello.Length / 2));
         socket.Shutdown(SocketShutdown.Send);
         Assert.Empty(await L4Tests.ReceiveToEndAsync(socket).WaitAsync(TestTimeouts.Default));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Statistics.TlsBadHello == 1));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Server.ConnectionCount == 0));
+        await FailureTests.PollAsync(() => proxy.Statistics.TlsBadHello == 1);
+        await FailureTests.PollAsync(() => proxy.Server.ConnectionCount == 0);
     }
 
     [Fact]
@@ -52,7 +53,7 @@ public sealed class TlsFailureTests : IDisposable
         using var socket = await L4Tests.ConnectAsync(proxy.EndPoint);
         await socket.SendAsync(hello);
         Assert.Empty(await L4Tests.ReceiveToEndAsync(socket).WaitAsync(TestTimeouts.Default));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Statistics.TlsBadHello == 1));
+        await FailureTests.PollAsync(() => proxy.Statistics.TlsBadHello == 1);
     }
 
     [Theory]
@@ -73,13 +74,13 @@ public sealed class TlsFailureTests : IDisposable
             await socket.SendAsync(hello.AsMemory(0, count));
         }
 
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Server.ConnectionCount == 1));
+        await FailureTests.PollAsync(() => proxy.Server.ConnectionCount == 1);
         time.Advance(TimeSpan.FromSeconds(9));
         Assert.Equal(0, proxy.Statistics.TlsHandshakeTimeouts);
 
         time.Advance(TimeSpan.FromSeconds(2));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Statistics.TlsHandshakeTimeouts == 1));
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Server.ConnectionCount == 0));
+        await FailureTests.PollAsync(() => proxy.Statistics.TlsHandshakeTimeouts == 1);
+        await FailureTests.PollAsync(() => proxy.Server.ConnectionCount == 0);
         var rest = await L4Tests.ReceiveToEndAsync(socket).WaitAsync(TestTimeouts.Default);
         Assert.True(helloBytes < 0 || rest.Length == 0); // a whole hello got the server's flight before the stall
     }
@@ -96,7 +97,7 @@ public sealed class TlsFailureTests : IDisposable
             Assert.Empty(await L4Tests.ReceiveToEndAsync(socket).WaitAsync(TestTimeouts.Default));
         }
 
-        Assert.True(await L4Tests.WaitForAsync(() => proxy.Server.ConnectionCount == 0));
+        await FailureTests.PollAsync(() => proxy.Server.ConnectionCount == 0);
         Assert.Equal(0, proxy.Statistics.TlsErrors);
     }
 
