@@ -90,8 +90,8 @@ internal sealed class TlsConnection : ITransportConnection
         await _readTask.ConfigureAwait(false);
 
         // Both loops are done with the session; release it before the socket. Synchronously: with
-        // leaveInnerStreamOpen, SslStream.DisposeAsync awaits the inner stream's FlushAsync, which flushes the socket
-        // output the write loop already completed and throws once the peer is gone; Dispose calls the no-op Flush().
+        // leaveInnerStreamOpen, SslStream.DisposeAsync would flush the socket output the write loop already completed,
+        // where Dispose calls the no-op Flush().
         _ssl.Dispose();
         await _inner.DisposeAsync().ConfigureAwait(false);
     }
