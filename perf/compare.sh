@@ -5,7 +5,7 @@
 #   handshake  a new TLS connection per request (wrk -H "Connection: close"): resumed and full handshakes
 #   tcp        L4 pump, Proxy (Istio TCP server + tcp route) vs HAProxy mode tcp, iperf3 through both, each direction
 #
-#   perf/compare.sh                      full run (about 13 minutes)
+#   perf/compare.sh                      full run (about 14 minutes)
 #   SECTIONS=https,tcp perf/compare.sh   only these sections
 #   DURATION=5 WARMUP_MAX=10 perf/compare.sh   quick smoke run
 #
