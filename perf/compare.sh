@@ -16,7 +16,7 @@ set -euo pipefail
 
 COMMAND_LINE="$0 $*"
 ENV_LINE=""
-for v in SECTIONS DURATION WARMUP_MAX WARMUP_MIN WARMUP_SLICE CONNECTIONS THREADS; do
+for v in SECTIONS HANDSHAKE_MODES DURATION WARMUP_MAX WARMUP_MIN WARMUP_SLICE CONNECTIONS THREADS; do
     if [[ -n "${!v+x}" ]] && env | grep -q "^$v="; then ENV_LINE+="$v=${!v} "; fi
 done
 # shellcheck source=lib/common.sh
