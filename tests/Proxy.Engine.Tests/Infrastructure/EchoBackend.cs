@@ -14,29 +14,21 @@ namespace Proxy.Engine.Tests.Infrastructure;
 /// </summary>
 public sealed class EchoBackend : IAsyncDisposable
 {
-    private readonly Socket _listener;
     private readonly X509Certificate2? _certificate;
     private readonly string _name;
-    private readonly CancellationTokenSource _cts = new();
-    private readonly ConcurrentBag<Socket> _sockets = [];
-    private readonly Task _acceptLoop;
-    private int _connections;
+    private readonly LoopbackServer _server;
     private int _closedConnections;
 
     public EchoBackend(string name = "echo", X509Certificate2? certificate = null)
     {
         _name = name;
         _certificate = certificate;
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(128);
-        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
-        _acceptLoop = AcceptLoopAsync();
+        _server = new LoopbackServer((socket, _, stopping) => ServeAsync(socket, stopping));
     }
 
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => _server.EndPoint;
 
-    public int ConnectionCount => Volatile.Read(ref _connections);
+    public int ConnectionCount => _server.ConnectionCount;
 
     /// <summary>Connections that ended (the echo finished after the peer's FIN, or the peer went away).</summary>
     public int ClosedConnections => Volatile.Read(ref _closedConnections);
@@ -44,51 +36,9 @@ public sealed class EchoBackend : IAsyncDisposable
     /// <summary>True when the last connection's client closed its side cleanly (FIN) before we closed ours.</summary>
     public ConcurrentQueue<bool> SawClientFin { get; } = new();
 
-    public async ValueTask DisposeAsync()
-    {
-        await _cts.CancelAsync();
-        _listener.Dispose();
-        foreach (var s in _sockets)
-        {
-            s.Dispose();
-        }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _cts.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_cts.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_cts.Token);
-            }
-            catch (Exception) when (_cts.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _connections);
-            _sockets.Add(socket);
-            _ = Task.Run(() => ServeAsync(socket));
-        }
-    }
-
-    private async Task ServeAsync(Socket socket)
+    private async Task ServeAsync(Socket socket, CancellationToken stopping)
     {
         try
         {
@@ -96,8 +46,8 @@ public sealed class EchoBackend : IAsyncDisposable
             if (_certificate is not null)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _cts.Token);
-                await ssl.WriteAsync(Encoding.ASCII.GetBytes($"hello from {_name} sni={ssl.TargetHostName}\n"), _cts.Token);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, stopping);
+                await ssl.WriteAsync(Encoding.ASCII.GetBytes($"hello from {_name} sni={ssl.TargetHostName}\n"), stopping);
                 stream = ssl;
             }
 
@@ -105,14 +55,14 @@ public sealed class EchoBackend : IAsyncDisposable
             var buffer = new byte[16 * 1024];
             while (true)
             {
-                var read = await stream.ReadAsync(buffer, _cts.Token);
+                var read = await stream.ReadAsync(buffer, stopping);
                 if (read == 0)
                 {
                     SawClientFin.Enqueue(true);
                     break;
                 }
 
-                await stream.WriteAsync(buffer.AsMemory(0, read), _cts.Token);
+                await stream.WriteAsync(buffer.AsMemory(0, read), stopping);
             }
 
             if (stream is SslStream tls)
@@ -122,7 +72,7 @@ public sealed class EchoBackend : IAsyncDisposable
 
             socket.Shutdown(SocketShutdown.Send);
         }
-        catch (Exception) when (_cts.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
         }
         catch (IOException)

@@ -50,12 +50,8 @@ public sealed record BackendReply(byte[] Bytes, bool CloseAfter = false, bool Cl
 /// </summary>
 public sealed class TestBackend : IAsyncDisposable
 {
-    private readonly Socket _listener;
     private readonly Func<BackendRequest, BackendReply> _handler;
-    private readonly CancellationTokenSource _cts = new();
-    private readonly ConcurrentBag<Socket> _sockets = [];
-    private readonly Task _acceptLoop;
-    private int _connections;
+    private readonly LoopbackServer _server;
     private int _openConnections;
 
     private readonly X509Certificate2? _certificate;
@@ -66,14 +62,10 @@ public sealed class TestBackend : IAsyncDisposable
     {
         _certificate = certificate;
         _handler = handler ?? (r => BackendReply.Ok($"{r.Method} {r.Target}"));
-        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        _listener.Listen(128);
-        EndPoint = (IPEndPoint)_listener.LocalEndPoint!;
-        _acceptLoop = AcceptLoopAsync();
+        _server = new LoopbackServer(ServeAsync);
     }
 
-    public IPEndPoint EndPoint { get; }
+    public IPEndPoint EndPoint => _server.EndPoint;
 
     public int Port => EndPoint.Port;
 
@@ -93,7 +85,7 @@ public sealed class TestBackend : IAsyncDisposable
     public ConcurrentQueue<string> ServerNames { get; } = new();
 
     /// <summary>Connections accepted so far.</summary>
-    public int ConnectionCount => Volatile.Read(ref _connections);
+    public int ConnectionCount => _server.ConnectionCount;
 
     public int OpenConnections => Volatile.Read(ref _openConnections);
 
@@ -105,60 +97,18 @@ public sealed class TestBackend : IAsyncDisposable
 
     private long _bodyBytes;
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
+
+    private async Task ServeAsync(Socket socket, int id, CancellationToken stopping)
     {
-        await _cts.CancelAsync();
-        _listener.Dispose();
-        foreach (var s in _sockets)
-        {
-            s.Dispose();
-        }
-
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-
-        _cts.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_cts.IsCancellationRequested)
-        {
-            Socket socket;
-            try
-            {
-                socket = await _listener.AcceptAsync(_cts.Token);
-            }
-            catch (Exception) when (_cts.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-
-            var id = Interlocked.Increment(ref _connections);
-            Interlocked.Increment(ref _openConnections);
-            _sockets.Add(socket);
-            _ = Task.Run(() => ServeAsync(socket, id));
-        }
-    }
-
-    private async Task ServeAsync(Socket socket, int id)
-    {
+        Interlocked.Increment(ref _openConnections);
         try
         {
             Stream stream = new NetworkStream(socket, ownsSocket: true);
             if (_certificate is not null)
             {
                 var ssl = new SslStream(stream);
-                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _cts.Token);
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, stopping);
                 ServerNames.Enqueue(ssl.TargetHostName);
                 stream = ssl;
             }
@@ -167,7 +117,7 @@ public sealed class TestBackend : IAsyncDisposable
             var reader = new ByteReader(stream);
             while (true)
             {
-                var head = await reader.ReadHeadAsync(_cts.Token);
+                var head = await reader.ReadHeadAsync(stopping);
                 if (head is null)
                 {
                     return;
@@ -191,11 +141,11 @@ public sealed class TestBackend : IAsyncDisposable
                 byte[] body;
                 if (string.Equals(request.Header("transfer-encoding"), "chunked", StringComparison.OrdinalIgnoreCase))
                 {
-                    body = await reader.ReadChunkedAsync(DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), _cts.Token);
+                    body = await reader.ReadChunkedAsync(DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), stopping);
                 }
                 else if (long.TryParse(request.Header("content-length"), out var length) && length > 0)
                 {
-                    body = await reader.ReadFixedAsync(length, DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), _cts.Token);
+                    body = await reader.ReadFixedAsync(length, DiscardBodies, n => Interlocked.Add(ref _bodyBytes, n), stopping);
                 }
                 else
                 {
@@ -210,7 +160,7 @@ public sealed class TestBackend : IAsyncDisposable
                     return;
                 }
 
-                await stream.WriteAsync(reply.Bytes, _cts.Token);
+                await stream.WriteAsync(reply.Bytes, stopping);
                 if (reply.ResetAfter)
                 {
                     socket.LingerState = new LingerOption(true, 0);
@@ -225,7 +175,7 @@ public sealed class TestBackend : IAsyncDisposable
                 }
             }
         }
-        catch (Exception) when (_cts.IsCancellationRequested)
+        catch (Exception) when (stopping.IsCancellationRequested)
         {
         }
         catch (IOException)
