@@ -235,8 +235,10 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         {
             await ssl.AuthenticateAsServerAsync(tls.GetOptions()).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is AuthenticationException or IOException or Win32Exception or OperationCanceledException)
+        catch (Exception ex) when (ex is AuthenticationException or IOException or Win32Exception or OperationCanceledException
+            or ObjectDisposedException or InvalidOperationException)
         {
+            // The last two: the deadline aborted the socket under the handshake.
             await ssl.DisposeAsync().ConfigureAwait(false);
             if (Volatile.Read(ref _handshakeTimedOut) != 0)
             {
