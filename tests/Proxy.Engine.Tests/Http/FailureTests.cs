@@ -41,13 +41,11 @@ public sealed class FailureTests
     [Fact]
     public async Task ConnectRefused_Answers503ConnectFailure()
     {
-        // A port that was just free: bind, read the port, release it.
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        // A port bound but not listening refuses connections, and stays ours for the whole test (a released port
+        // could be handed to the proxy's own listener, which would then connect to itself).
+        using var refusing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        refusing.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)refusing.LocalEndPoint!).Port;
 
         await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("down", new IPEndPoint(IPAddress.Loopback, port)));
         await using var client = await proxy.ConnectAsync();

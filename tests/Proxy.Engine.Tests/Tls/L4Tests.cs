@@ -46,7 +46,10 @@ public sealed class L4Tests : IDisposable
     [Fact]
     public async Task TcpRouteToADeadUpstreamClosesTheClientAndCountsIt()
     {
-        var dead = new IPEndPoint(IPAddress.Loopback, GetUnusedPort());
+        // Bound but not listening: connections are refused, and the port stays ours for the whole test.
+        using var refusing = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        refusing.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var dead = (IPEndPoint)refusing.LocalEndPoint!;
         var cluster = ProxyFixture.Cluster("dead", dead);
         await using var proxy = await TlsProxyFixture.StartAsync(e => TcpListener(e, cluster), [cluster]);
 
@@ -234,12 +237,5 @@ public sealed class L4Tests : IDisposable
         }
 
         return sb.ToString();
-    }
-
-    private static int GetUnusedPort()
-    {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)listener.LocalEndPoint!).Port;
     }
 }
