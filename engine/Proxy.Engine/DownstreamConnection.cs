@@ -79,6 +79,9 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
             && _context.TimeProvider.GetElapsedTime(_acceptedAt, now) >= _listener.Config.TlsHandshakeTimeout
             && Interlocked.CompareExchange(ref _handshakeTimedOut, 1, 0) == 0)
         {
+            // Counted here, once: whatever the abort then surfaces as (a completed read, an exception from the
+            // pipe or from SslStream) must not decide whether the timeout is seen.
+            Interlocked.Increment(ref _context.Statistics.DownstreamTlsHandshakeTimeouts);
             _socket.Abort();
             return;
         }
@@ -113,7 +116,12 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         }
         catch (Exception ex)
         {
-            Log.ConnectionFailed(_context.Logger, ex);
+            if (Volatile.Read(ref _handshakeTimedOut) != 1)
+            {
+                // After the handshake deadline's abort any exception is expected, and already counted.
+                Log.ConnectionFailed(_context.Logger, ex);
+            }
+
             _transport.Abort();
         }
         finally
@@ -176,11 +184,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
                 if (read.IsCompleted || read.IsCanceled)
                 {
                     input.AdvanceTo(buffer.End);
-                    if (Volatile.Read(ref _handshakeTimedOut) != 0)
-                    {
-                        Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
-                    }
-                    else if (!buffer.IsEmpty)
+                    if (Volatile.Read(ref _handshakeTimedOut) == 0 && !buffer.IsEmpty)
                     {
                         // Closed mid-hello. A connection closed before any byte (a port probe) is not an error.
                         Interlocked.Increment(ref stats.DownstreamTlsBadHello);
@@ -220,8 +224,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
             // Step 3a
             if (!EndHandshakePhase())
             {
-                Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
-                return;
+                return; // the deadline fired and counted
             }
 
             await ServeTcpAsync(chain.Config.TcpRouter!, serverName).ConfigureAwait(false);
@@ -240,11 +243,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         {
             // The last two: the deadline aborted the socket under the handshake.
             await ssl.DisposeAsync().ConfigureAwait(false);
-            if (Volatile.Read(ref _handshakeTimedOut) != 0)
-            {
-                Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
-            }
-            else
+            if (Volatile.Read(ref _handshakeTimedOut) == 0)
             {
                 Interlocked.Increment(ref stats.DownstreamTlsHandshakeFailures);
                 Log.TlsHandshakeFailed(_context.Logger, _listener.Config.Name, serverName, ex.Message);
@@ -255,8 +254,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
 
         if (!EndHandshakePhase())
         {
-            // The deadline struck just as the handshake finished; the socket is already aborted.
-            Interlocked.Increment(ref stats.DownstreamTlsHandshakeTimeouts);
+            // The deadline struck (and counted) just as the handshake finished; the socket is already aborted.
             await ssl.DisposeAsync().ConfigureAwait(false);
             return;
         }
