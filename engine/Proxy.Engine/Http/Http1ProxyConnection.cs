@@ -214,7 +214,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
 
         var cluster = route.PickCluster()?.State;
-        var endpoint = cluster?.PickEndpoint();
+        var endpoint = cluster?.PickEndpoint(new LoadBalancerContext(_request, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)).Endpoint;
         if (cluster is null || endpoint is null)
         {
             return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, clientKeepAlive && !hasBody).ConfigureAwait(false);

@@ -2,7 +2,18 @@ using Proxy.Engine.Config;
 
 namespace Proxy.Engine.Routing;
 
-/// <summary>What a matched route tells the engine to do: forward to one of the weighted destinations, or redirect.</summary>
+/// <summary>
+/// What a matched route tells the engine to do: answer itself (<see cref="Redirect"/>, <see cref="DirectResponse"/>,
+/// an https redirect, a CORS preflight, an injected fault), or forward to one of the weighted destinations with the
+/// request and response edited (<see cref="PathRewrite"/>, <see cref="AuthorityRewrite"/>, header operations) and
+/// copies sent to <see cref="Mirrors"/>. Immutable once published; shared by every request it matches.
+/// </summary>
+/// <remarks>
+/// Order per request, as Envoy's filter chain runs: CORS (a preflight from an allowed origin is answered here), fault
+/// (delay, then abort), then the route's action: redirect, direct response, or forward. Mirrors are sent for forwarded
+/// requests only. Header operations apply to forwarded requests and to the responses of forwarded requests and direct
+/// responses; destination-level operations run before route-level ones, so the route's <c>set</c> wins.
+/// </remarks>
 public sealed class HttpRoute
 {
     private readonly WeightedClusterPicker _picker;
@@ -30,6 +41,33 @@ public sealed class HttpRoute
     /// <summary>A route that redirects every request to https (see <see cref="HttpsRedirect"/>).</summary>
     public static HttpRoute CreateHttpsRedirect(string name) => new(name, []) { HttpsRedirect = true };
 
+    /// <summary>Answer with a redirect built from the request's URL (takes precedence over destinations).</summary>
+    public RedirectAction? Redirect { get; init; }
+
+    /// <summary>Answer with a fixed status and body (takes precedence over destinations).</summary>
+    public DirectResponseAction? DirectResponse { get; init; }
+
+    /// <summary>Rewrites the path sent upstream; null sends it as received.</summary>
+    public PathRewrite? PathRewrite { get; init; }
+
+    /// <summary>Replaces the Host sent upstream; null sends it as received.</summary>
+    public string? AuthorityRewrite { get; init; }
+
+    /// <summary>Header edits for the request sent upstream.</summary>
+    public HeaderOperations? RequestHeaders { get; init; }
+
+    /// <summary>Header edits for the response sent to the client.</summary>
+    public HeaderOperations? ResponseHeaders { get; init; }
+
+    public FaultPolicy? Fault { get; init; }
+
+    public IReadOnlyList<MirrorPolicy> Mirrors { get; init; } = [];
+
+    public CorsPolicy? Cors { get; init; }
+
     /// <summary>Picks a destination with probability weight/(sum of weights); null when every weight is 0 or there are none.</summary>
     public ClusterConfig? PickCluster() => _picker.Pick();
+
+    /// <summary>Like <see cref="PickCluster"/>, with the destination's own header operations.</summary>
+    public WeightedCluster? PickDestination() => _picker.PickDestination();
 }

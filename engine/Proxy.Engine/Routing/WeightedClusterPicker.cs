@@ -25,12 +25,14 @@ internal sealed class WeightedClusterPicker
 
     public IReadOnlyList<WeightedCluster> Destinations => _destinations;
 
-    public ClusterConfig? Pick()
+    public ClusterConfig? Pick() => PickDestination()?.Cluster;
+
+    public WeightedCluster? PickDestination()
     {
         var destinations = _destinations;
         if (destinations.Length == 1)
         {
-            return destinations[0].Weight > 0 ? destinations[0].Cluster : null;
+            return destinations[0].Weight > 0 ? destinations[0] : null;
         }
 
         if (_totalWeight == 0)
@@ -44,10 +46,10 @@ internal sealed class WeightedClusterPicker
             ticket -= destinations[i].Weight;
             if (ticket < 0)
             {
-                return destinations[i].Cluster;
+                return destinations[i];
             }
         }
 
-        return destinations[^1].Cluster;
+        return destinations[^1];
     }
 }

@@ -82,7 +82,7 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
                 return;
             }
 
-            var endpoint = cluster.PickEndpoint();
+            var endpoint = cluster.PickEndpoint(new LoadBalancerContext(null, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)).Endpoint;
             if (endpoint is null)
             {
                 Interlocked.Increment(ref stats.TcpUpstreamConnectFailures);

@@ -52,7 +52,11 @@ internal sealed partial class ClusterState
 
     public ReadOnlySpan<EndpointState> Endpoints => _endpoints;
 
-    /// <summary>Chooses an endpoint by the cluster's policy; null when the cluster has none (503 UH).</summary>
+    /// <summary>Chooses an endpoint for a request or an L4 connection by the cluster's policy; hash policies read their key
+    /// from <paramref name="context"/>. The pick's endpoint is null when the cluster has none (503 UH).</summary>
+    public EndpointPick PickEndpoint(in LoadBalancerContext context) => new(PickEndpoint(), null);
+
+    /// <summary>Chooses an endpoint without a request (no hash key); null when the cluster has none (503 UH).</summary>
     public EndpointState? PickEndpoint()
     {
         var endpoints = _endpoints;
@@ -153,3 +157,13 @@ internal sealed partial class ClusterState
         public static partial void UpstreamTlsFailed(ILogger logger, string cluster, EndpointState endpoint, string? reason);
     }
 }
+
+/// <summary>What a hash policy may read to choose an endpoint.</summary>
+/// <param name="Request">The request head (HTTP), or null for an L4 connection.</param>
+/// <param name="Remote">The client's address.</param>
+/// <param name="Local">The address the client connected to.</param>
+internal readonly record struct LoadBalancerContext(Http.HttpRequestHead? Request, System.Net.IPEndPoint? Remote, System.Net.IPEndPoint? Local);
+
+/// <summary>The chosen endpoint, and the value of a <c>set-cookie</c> field to add to the response when a cookie hash
+/// policy issued a new cookie (allocated only then).</summary>
+internal readonly record struct EndpointPick(EndpointState? Endpoint, byte[]? SetCookie);

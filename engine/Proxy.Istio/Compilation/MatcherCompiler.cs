@@ -1,3 +1,4 @@
+using Proxy.Engine.Routing;
 using System.Text;
 using Proxy.Istio.Model;
 using Proxy.Istio.Routing;
@@ -19,13 +20,13 @@ internal static class MatcherCompiler
     };
 
     private static KeyValueCondition Compile(KeyValueMatchConfig condition) =>
-        new(Encoding.UTF8.GetBytes(condition.Name), Compile(condition.Match, ignoreCase: false) ?? StringMatcher.Any);
+        new(Encoding.UTF8.GetBytes(condition.Name), Compile(condition.Match, ignoreCase: false) ?? ValueMatcher.Any);
 
-    private static StringMatcher? Compile(StringMatchConfig? match, bool ignoreCase) => match?.Kind switch
+    private static ValueMatcher? Compile(StringMatchConfig? match, bool ignoreCase) => match?.Kind switch
     {
         null => null,
-        StringMatchKind.Exact => StringMatcher.Exact(match.Value, ignoreCase),
-        StringMatchKind.Prefix => StringMatcher.Prefix(match.Value, ignoreCase),
-        _ => StringMatcher.FromRegex(match.Regex!),
+        StringMatchKind.Exact => ValueMatcher.Exact(match.Value, ignoreCase),
+        StringMatchKind.Prefix => ValueMatcher.Prefix(match.Value, ignoreCase),
+        _ => ValueMatcher.FromRegex(match.Regex!),
     };
 }

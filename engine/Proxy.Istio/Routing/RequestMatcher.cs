@@ -1,3 +1,4 @@
+using Proxy.Engine.Routing;
 using Proxy.Engine.Http;
 
 namespace Proxy.Istio.Routing;
@@ -11,13 +12,13 @@ internal sealed class RequestMatcher
     private static readonly byte[] HttpScheme = "http"u8.ToArray();
     private static readonly byte[] HttpsScheme = "https"u8.ToArray();
 
-    public StringMatcher? Uri { get; init; }
+    public ValueMatcher? Uri { get; init; }
 
-    public StringMatcher? Scheme { get; init; }
+    public ValueMatcher? Scheme { get; init; }
 
-    public StringMatcher? Method { get; init; }
+    public ValueMatcher? Method { get; init; }
 
-    public StringMatcher? Authority { get; init; }
+    public ValueMatcher? Authority { get; init; }
 
     public KeyValueCondition[] Headers { get; init; } = [];
 
@@ -102,4 +103,4 @@ internal sealed class RequestMatcher
 }
 
 /// <summary>A header or query parameter name (UTF-8) and the condition on its value.</summary>
-internal sealed record KeyValueCondition(byte[] Name, StringMatcher Matcher);
+internal sealed record KeyValueCondition(byte[] Name, ValueMatcher Matcher);
