@@ -47,7 +47,7 @@ internal sealed partial class Http1ProxyConnection
     /// Envoy's CORS filter on the request: a preflight it answers (see <see cref="CorsActions"/>) is written here and
     /// true returned; otherwise a request from an allowed origin marks its response for the CORS fields.
     /// </summary>
-    private bool TryWritePreflight(CorsActions cors, bool keepAlive)
+    private bool ApplyCors(CorsActions cors, bool keepAlive)
     {
         if (!_request.TryGetHeader("origin"u8, out var origin) || origin.IsEmpty)
         {

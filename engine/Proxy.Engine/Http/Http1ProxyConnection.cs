@@ -192,6 +192,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
 
         _requestIdGenerated = false;
+        ResetActions();
         _request.Scheme = _https ? "https" : "http";
         _request.LocalPort = _localPort;
         var hasBody = info.IsChunked || info.ContentLength > 0;
@@ -222,10 +223,9 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
         // Step 2a: the route's actions in Envoy's filter order: CORS, fault (delay, then abort), then the route's own
         // answer (redirect, direct response) or forwarding. A local answer leaves an unread body behind: close then.
-        ResetActions();
         var actions = route.Actions;
         var localKeepAlive = clientKeepAlive && !hasBody;
-        if (actions.Cors is { } cors && TryWritePreflight(cors, localKeepAlive && !_draining))
+        if (actions.Cors is { } cors && ApplyCors(cors, localKeepAlive && !_draining))
         {
             return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
         }
