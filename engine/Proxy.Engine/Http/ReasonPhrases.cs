@@ -11,10 +11,11 @@ internal static class ReasonPhrases
 {
     private static readonly byte[]?[] StatusLines = new byte[]?[600];
 
-    /// <summary><c>HTTP/1.1 NNN Reason\r\n</c> for a status from 100 to 599.</summary>
+    /// <summary><c>HTTP/1.1 NNN Reason\r\n</c> for a status from 100 to 599; anything else is written as 500 (config
+    /// validation keeps such codes out).</summary>
     public static byte[] StatusLine(int statusCode)
     {
-        if ((uint)statusCode >= (uint)StatusLines.Length)
+        if ((uint)(statusCode - 100) >= (uint)(StatusLines.Length - 100))
         {
             statusCode = 500;
         }
