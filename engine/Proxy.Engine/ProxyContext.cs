@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Proxy.Engine.Http.Mirroring;
 using Proxy.Engine.Transport;
 using Proxy.Protocols.Http1;
 
@@ -14,6 +15,7 @@ internal sealed class ProxyContext
         TimeProvider = options.TimeProvider;
         Transport = options.Transport;
         Logger = options.LoggerFactory.CreateLogger("Proxy.Engine");
+        Mirrors = new MirrorDispatcher(Statistics);
     }
 
     public ProxyServerOptions Options { get; }
@@ -27,4 +29,7 @@ internal sealed class ProxyContext
     public ILogger Logger { get; }
 
     public ProxyStatistics Statistics { get; } = new();
+
+    /// <summary>Request mirrors in flight: capped per server, ended by the server's stop.</summary>
+    public MirrorDispatcher Mirrors { get; }
 }

@@ -45,6 +45,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
     /// <summary>Downstream connections currently open.</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>Mirrored copies of requests still in flight (tests wait for 0).</summary>
+    internal int MirrorsInFlight => _context.Mirrors.InFlight;
+
     /// <summary>
     /// Binds every listener of <paramref name="config"/> and starts accepting. If any address cannot be bound, none
     /// stays bound and the <see cref="SocketException"/> is rethrown.
@@ -152,6 +155,9 @@ public sealed partial class ProxyServer : IAsyncDisposable
             _connections.AbortAll();
             await _connections.WhenAllClosed().ConfigureAwait(false);
         }
+
+        // Mirrors are fire and forget: copies still running once no connection is left are aborted, not waited for.
+        await _context.Mirrors.StopAsync().ConfigureAwait(false);
 
         if (_heartbeat is not null)
         {

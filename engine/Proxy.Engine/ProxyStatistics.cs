@@ -21,6 +21,12 @@ public sealed class ProxyStatistics
     internal long TcpIdleTimeouts;
     internal long TcpBytesReceived;
     internal long TcpBytesSent;
+    internal long FaultDelaysInjected;
+    internal long FaultAbortsInjected;
+    internal long MirrorRequestsSent;
+    internal long MirrorRequestsFailed;
+    internal long MirrorRequestsDropped;
+    internal long MirrorRequestsSkipped;
 
     /// <summary>Downstream TLS handshakes completed (terminated chains).</summary>
     public long TlsHandshakes => Volatile.Read(ref DownstreamTlsHandshakes);
@@ -69,4 +75,23 @@ public sealed class ProxyStatistics
 
     /// <summary>Bytes L4 connections sent to downstream clients.</summary>
     public long TcpSentBytes => Volatile.Read(ref TcpBytesSent);
+
+    /// <summary>Requests held back by a route's fault delay (Envoy flag DI).</summary>
+    public long FaultDelays => Volatile.Read(ref FaultDelaysInjected);
+
+    /// <summary>Requests answered by a route's fault abort (Envoy flag FI).</summary>
+    public long FaultAborts => Volatile.Read(ref FaultAbortsInjected);
+
+    /// <summary>Mirror copies started (each copy of each mirror policy that fired).</summary>
+    public long MirrorsSent => Volatile.Read(ref MirrorRequestsSent);
+
+    /// <summary>Mirror copies that got no complete response: no endpoint, connect failure, reset, deadline, server stop.</summary>
+    public long MirrorsFailed => Volatile.Read(ref MirrorRequestsFailed);
+
+    /// <summary>Mirror copies not sent because the server's cap on mirrors in flight was reached.</summary>
+    public long MirrorsDropped => Volatile.Read(ref MirrorRequestsDropped);
+
+    /// <summary>Mirror copies not sent because the request's body cannot be copied (chunked, or over 64 KiB) or the
+    /// request upgrades the connection.</summary>
+    public long MirrorsSkipped => Volatile.Read(ref MirrorRequestsSkipped);
 }

@@ -1,19 +1,20 @@
+using System.Buffers;
 using System.Buffers.Text;
-using System.IO.Pipelines;
+using System.Text;
 
 namespace Proxy.Engine.Http;
 
 /// <summary>
-/// Writes a message head into a <see cref="PipeWriter"/> span by span, committing to the pipe only when a span is
-/// full or at <see cref="Commit"/>. Never allocates; the memory is the pipe's pooled blocks.
+/// Writes a message head into a buffer writer (a pipe, or a mirror's pooled copy) span by span, committing only when a
+/// span is full or at <see cref="Commit"/>. Never allocates; the memory is the writer's (a pipe's pooled blocks).
 /// </summary>
 internal ref struct HeadWriter
 {
-    private readonly PipeWriter _writer;
+    private readonly IBufferWriter<byte> _writer;
     private Span<byte> _span;
     private int _buffered;
 
-    public HeadWriter(PipeWriter writer)
+    public HeadWriter(IBufferWriter<byte> writer)
     {
         _writer = writer;
         _span = writer.GetSpan();
@@ -51,6 +52,18 @@ internal ref struct HeadWriter
 
         Utf8Formatter.TryFormat(value, _span[_buffered..], out var written);
         _buffered += written;
+    }
+
+    /// <summary>Writes <paramref name="text"/> as UTF-8 (a regex rewrite's result).</summary>
+    public void WriteUtf8(scoped ReadOnlySpan<char> text)
+    {
+        var max = Encoding.UTF8.GetMaxByteCount(text.Length);
+        if (_span.Length - _buffered < max)
+        {
+            NextSpan(max);
+        }
+
+        _buffered += Encoding.UTF8.GetBytes(text, _span[_buffered..]);
     }
 
     /// <summary>Writes <c>name: value\r\n</c>.</summary>

@@ -45,6 +45,11 @@ internal sealed partial class Http1ProxyConnection
             var bodyPending = false;
             if (!hasBody)
             {
+                if (_bufferedBody is { } buffered)
+                {
+                    upstreamOutput.Write(buffered.AsSpan(0, _bufferedBodyLength));
+                }
+
                 await upstreamOutput.FlushAsync().ConfigureAwait(false);
             }
             else
@@ -79,7 +84,7 @@ internal sealed partial class Http1ProxyConnection
                 // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
                 if (responseInfo.StatusCode != 100 && !clientIsHttp10)
                 {
-                    WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false);
+                    WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false, interim: true);
                     await _downstream.Output.FlushAsync().ConfigureAwait(false);
                 }
             }
@@ -331,20 +336,34 @@ internal sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// Writes the request head for the upstream: origin-form target, HTTP/1.1, hop-by-hop fields removed (RFC 9110
-    /// 7.6.1: Connection and the fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding,
-    /// Upgrade unless upgrading; Expect, since we answer 100-continue ourselves), then x-forwarded-for (appended),
-    /// x-forwarded-proto (set) and x-request-id (kept, else generated), as an Istio gateway's Envoy does.
+    /// Writes the request head for the upstream (or, with <paramref name="mirror"/>, for a mirror copy): origin-form
+    /// target with the route's path rewrite, HTTP/1.1, hop-by-hop fields removed (RFC 9110 7.6.1: Connection and the
+    /// fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade unless upgrading; Expect,
+    /// since we answer 100-continue ourselves), Host (rewritten, or with the <c>-shadow</c> suffix for a mirror), then
+    /// x-forwarded-for (appended), x-forwarded-proto (set) and x-request-id (kept, else generated), as an Istio
+    /// gateway's Envoy does, and last the header edits. Edits see the fields Envoy's connection manager adds before its
+    /// router applies them, so they can remove or set x-forwarded-* and x-request-id too.
     /// </summary>
-    private void WriteUpstreamRequestHead(PipeWriter output, in HttpHeadInfo info, bool upgrade, EndpointState endpoint)
+    private void WriteUpstreamRequestHead(IBufferWriter<byte> output, in HttpHeadInfo info, bool upgrade, EndpointState endpoint, bool mirror = false)
     {
         var request = _request;
+        var edit = _requestEdit;
+        var authorityRewrite = _authorityRewrite;
         var writer = new HeadWriter(output);
         writer.Write(request.MethodToken);
         writer.WriteByte((byte)' ');
         var target = request.Target;
         var absoluteForm = target.Length > 0 && target[0] != (byte)'/' && target[0] != (byte)'*';
-        if (absoluteForm)
+        if (_pathRewrite is { } rewrite && request.Path is [(byte)'/', ..])
+        {
+            WriteRewrittenPath(ref writer, rewrite, request.Path);
+            if (request.Query.Length > 0)
+            {
+                writer.WriteByte((byte)'?');
+                writer.Write(request.Query);
+            }
+        }
+        else if (absoluteForm)
         {
             // RFC 9112 3.2.4: an absolute-form OPTIONS with an empty path is forwarded as "*".
             writer.Write(request.HasEmptyAbsolutePath && request.Method == Http1Method.Options && request.Query.Length == 0 ? "*"u8 : request.Path);
@@ -361,6 +380,7 @@ internal sealed partial class Http1ProxyConnection
 
         writer.Write(" HTTP/1.1\r\n"u8);
 
+        var replaceHost = absoluteForm || authorityRewrite is not null || mirror;
         var nominated = (info.Connection & ConnectionOptions.Other) != 0;
         var sawRequestId = false;
         var forwardedFor = 0;
@@ -378,7 +398,7 @@ internal sealed partial class Http1ProxyConnection
                 case KnownHeader.Expect:
                 case KnownHeader.XForwardedProto:
                     continue;
-                case KnownHeader.Host when absoluteForm:
+                case KnownHeader.Host when replaceHost:
                     continue;
                 case KnownHeader.XForwardedFor:
                     forwardedFor++;
@@ -390,35 +410,55 @@ internal sealed partial class Http1ProxyConnection
                     continue;
             }
 
-            writer.WriteHeader(request.GetHeaderName(i), request.GetHeaderValue(i));
-        }
-
-        if (absoluteForm || (request.HostFieldCount == 0))
-        {
-            writer.WriteHeader("host"u8, request.Authority.Length > 0 ? request.Authority : endpoint.Authority);
-        }
-
-        writer.Write("x-forwarded-for: "u8);
-        if (forwardedFor > 0)
-        {
-            for (var i = 0; i < count; i++)
+            var name = request.GetHeaderName(i);
+            if (edit is not null && edit.Drops(name))
             {
-                if (request.GetKnownHeader(i) == KnownHeader.XForwardedFor)
-                {
-                    writer.Write(request.GetHeaderValue(i));
-                    writer.Write(", "u8);
-                }
+                continue;
+            }
+
+            writer.WriteHeader(name, request.GetHeaderValue(i));
+        }
+
+        if (replaceHost || request.HostFieldCount == 0)
+        {
+            var host = authorityRewrite ?? (request.Authority.Length > 0 ? request.Authority : endpoint.Authority);
+            if (mirror)
+            {
+                WriteShadowHost(ref writer, host);
+            }
+            else
+            {
+                writer.WriteHeader("host"u8, host);
             }
         }
 
-        writer.Write(_clientAddress);
-        writer.Write("\r\nx-forwarded-proto: "u8);
-        writer.Write(_https ? "https"u8 : "http"u8);
-        writer.Write("\r\n"u8);
-
-        if (!sawRequestId)
+        if (edit is null || !edit.Drops("x-forwarded-for"u8))
         {
-            // Generated once per request, so a retried attempt carries the same id.
+            writer.Write("x-forwarded-for: "u8);
+            if (forwardedFor > 0)
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    if (request.GetKnownHeader(i) == KnownHeader.XForwardedFor)
+                    {
+                        writer.Write(request.GetHeaderValue(i));
+                        writer.Write(", "u8);
+                    }
+                }
+            }
+
+            writer.Write(_clientAddress);
+            writer.Write("\r\n"u8);
+        }
+
+        if (edit is null || !edit.Drops("x-forwarded-proto"u8))
+        {
+            writer.Write(_https ? "x-forwarded-proto: https\r\n"u8 : "x-forwarded-proto: http\r\n"u8);
+        }
+
+        if (!sawRequestId && (edit is null || !edit.Drops("x-request-id"u8)))
+        {
+            // Generated once per request, so a retried attempt and every mirror copy carry the same id.
             if (!_requestIdGenerated)
             {
                 RequestId.Write(_generatedRequestId);
@@ -426,6 +466,14 @@ internal sealed partial class Http1ProxyConnection
             }
 
             writer.WriteHeader("x-request-id"u8, _generatedRequestId);
+        }
+
+        if (edit is not null)
+        {
+            foreach (var line in edit.Lines)
+            {
+                writer.Write(line.Line);
+            }
         }
 
         if (info.IsChunked)
@@ -442,9 +490,16 @@ internal sealed partial class Http1ProxyConnection
         writer.Commit();
     }
 
-    private void WriteDownstreamResponseHead(in HttpHeadInfo info, ResponseFraming framing, bool keepAlive, bool clientIsHttp10, bool upgrade)
+    /// <summary>
+    /// Writes the response head for the client: the upstream's fields less hop-by-hop ones, then (final responses only)
+    /// the header edits, the CORS fields (which replace the upstream's, as Envoy's CORS filter sets them after the
+    /// router's edits) and a hash policy's new cookie, then our framing.
+    /// </summary>
+    private void WriteDownstreamResponseHead(in HttpHeadInfo info, ResponseFraming framing, bool keepAlive, bool clientIsHttp10, bool upgrade, bool interim = false)
     {
         var response = _response;
+        var edit = interim ? null : _responseEdit;
+        var cors = interim ? null : _cors;
         var writer = new HeadWriter(_downstream.Output);
         writer.Write("HTTP/1.1 "u8);
         writer.WriteNumber(response.StatusCode);
@@ -470,7 +525,34 @@ internal sealed partial class Http1ProxyConnection
                     continue;
             }
 
-            writer.WriteHeader(response.GetName(i), response.GetValue(i));
+            var name = response.GetName(i);
+            if ((edit is not null && edit.Drops(name)) || (cors is not null && cors.Replaces(name)))
+            {
+                continue;
+            }
+
+            writer.WriteHeader(name, response.GetValue(i));
+        }
+
+        if (edit is not null)
+        {
+            foreach (var line in edit.Lines)
+            {
+                if (cors is null || !cors.Replaces(line.Name))
+                {
+                    writer.Write(line.Line);
+                }
+            }
+        }
+
+        if (cors is not null && _request.TryGetHeader("origin"u8, out var origin))
+        {
+            cors.WriteResponseFields(ref writer, origin);
+        }
+
+        if (!interim && _setCookie is { } cookie)
+        {
+            writer.WriteHeader("set-cookie"u8, cookie);
         }
 
         if (framing == ResponseFraming.Chunked)

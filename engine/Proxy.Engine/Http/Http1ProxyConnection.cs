@@ -23,12 +23,16 @@ namespace Proxy.Engine.Http;
 /// </code>
 /// Per request (numbered as in the code):
 /// Step 1: read and parse the request head (the parser rejects bad input; we answer its status and close).
-/// Step 2: route it; no route -> 404 NR; no endpoint -> 503 UH.
+/// Step 2: route it; no route -> 404 NR. Then the route's actions (Http1ProxyConnection.Actions.cs): a CORS preflight
+///         answered, a fault delay and abort, a redirect or direct response answered; else pick a destination and
+///         endpoint (none -> 503 UH), and send the selected mirrors their copies.
 /// Step 3: lease an idle upstream connection (MRU) or connect (503 UF on failure).
-/// Step 4: write the rewritten head (hop-by-hop removed, x-forwarded-*, x-request-id) and stream the body.
+/// Step 4: write the rewritten head (path and Host rewrites, hop-by-hop removed, x-forwarded-*, x-request-id, header
+///         edits) and stream the body (or send it from the buffer a mirror needed).
 /// Step 5: read the response head; a reused connection that failed before any response byte is retried once on a
 ///         fresh connection when nothing of the body was sent (the keep-alive race must not surface as 503 UC).
-/// Step 6: write the response head downstream and stream the body by its framing.
+/// Step 6: write the response head downstream (header edits, CORS fields, a hash policy's cookie) and stream the body
+///         by its framing.
 /// Step 7: return the upstream connection to its pool if the exchange ended cleanly; keep the downstream alive if
 ///         both sides allow.
 /// </remarks>
@@ -43,6 +47,9 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     private readonly ResponseHead _response = new();
     private readonly byte[] _clientAddress;
     private readonly byte[] _generatedRequestId = new byte[RequestId.Length];
+
+    // Envoy's fault filter body (source/extensions/filters/http/fault/fault_filter.cc: "fault filter abort").
+    private static readonly byte[] FaultAbortBody = "fault filter abort"u8.ToArray();
 
     // Drain wakes a connection waiting for its next request through this token, passed to that read only: unlike
     // CancelPendingRead, a cancellation that lands late cannot leak into the next read (a request body's).
@@ -185,6 +192,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
 
         _requestIdGenerated = false;
+        ResetActions();
         _request.Scheme = _https ? "https" : "http";
         _request.LocalPort = _localPort;
         var hasBody = info.IsChunked || info.ContentLength > 0;
@@ -213,22 +221,86 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             return keepAlive && !flush.IsCompleted;
         }
 
-        var cluster = route.PickCluster()?.State;
-        var endpoint = cluster?.PickEndpoint(new LoadBalancerContext(_request, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)).Endpoint;
-        if (cluster is null || endpoint is null)
+        // Step 2a: the route's actions in Envoy's filter order: CORS, fault (delay, then abort), then the route's own
+        // answer (redirect, direct response) or forwarding. A local answer leaves an unread body behind: close then.
+        var actions = route.Actions;
+        var localKeepAlive = clientKeepAlive && !hasBody;
+        if (actions.Cors is { } cors && ApplyCors(cors, localKeepAlive && !_draining))
         {
-            return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, clientKeepAlive && !hasBody).ConfigureAwait(false);
+            return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
         }
 
-        endpoint.OnRequestStarted();
+        if (route.Fault is { } fault)
+        {
+            if (fault.Delay is { } delay && Roll(fault.DelayPercentage) && !await DelayAsync(delay).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            if (fault.AbortStatusCode is { } abortStatus && Roll(fault.AbortPercentage))
+            {
+                Interlocked.Increment(ref _context.Statistics.FaultAbortsInjected);
+                WriteLocalReply(abortStatus, null, null, FaultAbortBody, localKeepAlive && !_draining);
+                return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
+            }
+        }
+
+        if (actions.Redirect is { } redirect)
+        {
+            WriteLocalReply(redirect.StatusCode, redirect, actions.LocalResponseEdit, default, localKeepAlive && !_draining);
+            return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
+        }
+
+        if (route.DirectResponse is { } direct)
+        {
+            WriteLocalReply(direct.StatusCode, null, actions.LocalResponseEdit, direct.Body.Span, localKeepAlive && !_draining);
+            return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
+        }
+
+        var destination = route.PickDestination();
+        var cluster = destination?.Cluster.State;
+        var pick = cluster?.PickEndpoint(new LoadBalancerContext(_request, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)) ?? default;
+        var endpoint = pick.Endpoint;
+        if (cluster is null || endpoint is null)
+        {
+            return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, localKeepAlive).ConfigureAwait(false);
+        }
+
+        // Step 2b: what forwarding edits: the destination's and the route's header edits, the rewrites, a cookie a hash
+        // policy issued. Then the mirrors, which may read a small body first.
+        _requestEdit = actions.RequestEdit(destination!);
+        _responseEdit = actions.ResponseEdit(destination!);
+        _pathRewrite = route.PathRewrite;
+        _authorityRewrite = actions.AuthorityRewrite;
+        _setCookie = pick.SetCookie;
         try
         {
-            return await ForwardAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
+            if (actions.Mirrors.Length > 0 && SelectMirrors(actions.Mirrors) is var mirrors && mirrors != 0)
+            {
+                var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
+                if (!await SendMirrorsAsync(actions.Mirrors, mirrors, info, upgrade).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                // A body read for the mirrors is forwarded from the buffer: nothing of it is left on the connection.
+                hasBody &= _bufferedBody is null;
+            }
+
+            endpoint.OnRequestStarted();
+            try
+            {
+                return await ForwardAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
+            }
+            finally
+            {
+                endpoint.OnRequestFinished();
+                Volatile.Write(ref _activeUpstream, null);
+            }
         }
         finally
         {
-            endpoint.OnRequestFinished();
-            Volatile.Write(ref _activeUpstream, null);
+            ReturnBufferedBody();
         }
     }
 
@@ -256,6 +328,15 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
         consumed = buffer.Start;
         return false;
+    }
+
+    /// <summary>Flushes a reply the route answered itself; the connection stays open when the request left nothing
+    /// unread, the client allows it and the server is not draining.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> FlushLocalReplyAsync(bool keepAlive)
+    {
+        var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
+        return keepAlive && !_draining && !flush.IsCompleted;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]

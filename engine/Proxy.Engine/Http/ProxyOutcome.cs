@@ -23,4 +23,10 @@ internal enum ProxyOutcome : byte
 
     /// <summary>The upstream sent an invalid response head: 502, flag UPE.</summary>
     UpstreamProtocolError,
+
+    /// <summary>A route's fault abort answered with its status and body <c>fault filter abort</c>: flag FI.</summary>
+    FaultAbort,
+
+    /// <summary>The route answered itself: redirect, direct response or CORS preflight (Envoy: no flag).</summary>
+    DirectResponse,
 }

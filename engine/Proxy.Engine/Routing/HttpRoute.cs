@@ -1,4 +1,5 @@
 using Proxy.Engine.Config;
+using Proxy.Engine.Http;
 
 namespace Proxy.Engine.Routing;
 
@@ -17,6 +18,7 @@ namespace Proxy.Engine.Routing;
 public sealed class HttpRoute
 {
     private readonly WeightedClusterPicker _picker;
+    private RouteActions? _actions;
 
     /// <param name="name">Route name for logs and metrics (Envoy's route_name).</param>
     /// <param name="destinations">Destinations with relative weights (Istio: weight/(sum of weights)); weight 0 gets no traffic.</param>
@@ -70,4 +72,14 @@ public sealed class HttpRoute
 
     /// <summary>Like <see cref="PickCluster"/>, with the destination's own header operations.</summary>
     public WeightedCluster? PickDestination() => _picker.PickDestination();
+
+    /// <summary>The actions compiled for the data path, built on first use (init-only properties are final by then). Two
+    /// first requests racing build equal copies; one wins.</summary>
+    internal RouteActions Actions => Volatile.Read(ref _actions) ?? CompileActions();
+
+    private RouteActions CompileActions()
+    {
+        Interlocked.CompareExchange(ref _actions, new RouteActions(this), null);
+        return _actions;
+    }
 }

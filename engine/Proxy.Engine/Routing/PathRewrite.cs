@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Proxy.Engine.Routing;
@@ -15,6 +16,9 @@ public sealed class PathRewrite
         Replacement = replacement;
         Regex = regex;
         IgnoreCase = ignoreCase;
+        MatchUtf8 = Encoding.UTF8.GetBytes(match);
+        ReplacementUtf8 = Encoding.UTF8.GetBytes(replacement);
+        RegexSubstitution = regex is null ? "" : ToDotNetSubstitution(replacement);
     }
 
     public PathRewriteKind Kind { get; }
@@ -28,6 +32,15 @@ public sealed class PathRewrite
     public Regex? Regex { get; }
 
     public bool IgnoreCase { get; }
+
+    /// <summary><see cref="Match"/> as UTF-8, compared with the request's path bytes.</summary>
+    internal byte[] MatchUtf8 { get; }
+
+    /// <summary><see cref="Replacement"/> as UTF-8, written as is for prefix and whole-path rewrites.</summary>
+    internal byte[] ReplacementUtf8 { get; }
+
+    /// <summary><see cref="Replacement"/> in .NET's substitution syntax, for <see cref="Regex.Replace(string, string)"/>.</summary>
+    internal string RegexSubstitution { get; }
 
     /// <summary>Replace the leading <paramref name="prefix"/> (the one the route matched) with <paramref name="replacement"/>.</summary>
     public static PathRewrite ReplacePrefix(string prefix, string replacement, bool ignoreCase = false)
@@ -51,6 +64,38 @@ public sealed class PathRewrite
         ArgumentNullException.ThrowIfNull(pattern);
         ArgumentNullException.ThrowIfNull(substitution);
         return new(PathRewriteKind.Regex, "", substitution, pattern, false);
+    }
+
+    /// <summary>
+    /// Converts an RE2 rewrite string (Envoy's <c>regex_rewrite.substitution</c>: <c>\N</c> is group N, <c>\\</c> a
+    /// backslash) into .NET's syntax (<c>${N}</c>, with a literal <c>$</c> written <c>$$</c>).
+    /// </summary>
+    private static string ToDotNetSubstitution(string re2)
+    {
+        var sb = new StringBuilder(re2.Length + 8);
+        for (var i = 0; i < re2.Length; i++)
+        {
+            var c = re2[i];
+            if (c == '\\' && i + 1 < re2.Length && char.IsAsciiDigit(re2[i + 1]))
+            {
+                sb.Append("${").Append(re2[++i]).Append('}');
+            }
+            else if (c == '\\' && i + 1 < re2.Length && re2[i + 1] == '\\')
+            {
+                sb.Append('\\');
+                i++;
+            }
+            else if (c == '$')
+            {
+                sb.Append("$$");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
     }
 }
 
