@@ -1,4 +1,5 @@
 using Proxy.Engine.Config;
+using Proxy.Istio.Tests.Parsing;
 
 namespace Proxy.Istio.Tests.Compilation;
 
@@ -7,27 +8,15 @@ public sealed class LoadBalancerCompileTests
 {
     private const string Prefix = "test.yaml[2] DestinationRule default/backend: ";
 
-    /// <summary>The backend ServiceEntry (two endpoints, v1 and v2), a DestinationRule with <paramref name="drSpec"/>
-    /// under <c>spec</c>, and a route to subset v1 or, without subsets, to the host.</summary>
-    private static string Yaml(string drSpec, bool subsets = false) => TestConfig.Docs(TestConfig.Gateway, """
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata: {name: backend}
-        spec:
-          hosts: [backend.example.internal]
-          resolution: STATIC
-          ports: [{number: 80, name: http, protocol: HTTP}]
-          endpoints:
-          - {address: 10.0.0.1, labels: {version: v1}}
-          - {address: 10.0.0.2, labels: {version: v2}}
-        """, "apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata: {name: backend}\nspec:\n  host: backend.example.internal\n" + drSpec,
-        TestConfig.VirtualService(subsets
-            ? "  - route:\n    - destination: {host: backend.example.internal, subset: v1}\n      weight: 50\n    - destination: {host: backend.example.internal, subset: v2}\n      weight: 50"
-            : "  - route:\n    - destination: {host: backend.example.internal}"));
+    private static string Yaml(string drSpec) => DestinationRuleParserTests.Config(drSpec);
 
-    private static ClusterConfig Cluster(string drSpec) => TestConfig.BuildValid(Yaml(drSpec)).Clusters.Single();
+    /// <summary>The v1 cluster of a rule whose subsets are v1 and v2.</summary>
+    private static ClusterConfig Cluster(string drSpec)
+        => TestConfig.BuildValid(Yaml(drSpec)).Clusters.Single(c => c.Name.Contains("|v1|", StringComparison.Ordinal));
 
-    private static string LoadBalancer(string yaml) => "  trafficPolicy:\n    loadBalancer:\n" + string.Join("\n", yaml.Split('\n').Select(l => "      " + l)) + "\n";
+    /// <summary>A rule-level <c>loadBalancer</c> of <paramref name="yaml"/>, with subsets v1 and v2.</summary>
+    private static string LoadBalancer(string yaml)
+        => "  trafficPolicy:\n    loadBalancer:\n" + string.Join("\n", yaml.Split('\n').Select(l => "      " + l)) + "\n" + DestinationRuleParserTests.Subsets;
 
     [Fact]
     public void ConsistentHash_HeaderWithoutAlgorithm_RingHashOf1024()
@@ -115,7 +104,7 @@ public sealed class LoadBalancerCompileTests
         var result = TestConfig.Build(Yaml(LoadBalancer("consistentHash: {useSourceIp: false}")));
 
         Assert.True(result.IsValid);
-        Assert.Null(result.Config!.Clusters.Single().HashPolicy);
+        Assert.All(result.Config!.Clusters, c => Assert.Null(c.HashPolicy));
         Assert.Contains(Prefix + "spec.trafficPolicy.loadBalancer.consistentHash: no hash key; every request gets a random endpoint", result.Warnings);
     }
 
@@ -156,7 +145,7 @@ public sealed class LoadBalancerCompileTests
         // applyLoadBalancer sets slow start only for ROUND_ROBIN and LEAST_REQUEST.
         var result = TestConfig.Build(Yaml(LoadBalancer(lb)));
 
-        Assert.Null(result.Config!.Clusters.Single().SlowStart);
+        Assert.All(result.Config!.Clusters, c => Assert.Null(c.SlowStart));
         Assert.Contains(Prefix + $"spec.trafficPolicy.loadBalancer.{field}: applies only to ROUND_ROBIN and LEAST_REQUEST; ignored", result.Warnings);
     }
 
@@ -190,7 +179,7 @@ public sealed class LoadBalancerCompileTests
                     loadBalancer:
                       simple: ROUND_ROBIN
                       warmup: {duration: 5s}
-            """, subsets: true));
+            """));
 
         var v1 = config.Clusters.Single(c => c.Name.Contains("|v1|", StringComparison.Ordinal));
         var v2 = config.Clusters.Single(c => c.Name.Contains("|v2|", StringComparison.Ordinal));
@@ -248,7 +237,7 @@ public sealed class LoadBalancerCompileTests
                   loadBalancer: {warmup: {duration: -1s}}
               - name: v2
                 labels: {version: v2}
-            """, subsets: true));
+            """));
 
         Assert.Contains(Prefix + "spec.trafficPolicy.portLevelSettings[0].loadBalancer.consistentHash.maglev.tableSize: 100 is not a prime number; maglev's tableSize must be prime (e.g. 65537)", errors);
         Assert.Contains(Prefix + "spec.subsets[0].trafficPolicy.loadBalancer.warmup.duration: invalid duration \"-1s\"; expected e.g. 30s, 2m or 1m30s", errors);

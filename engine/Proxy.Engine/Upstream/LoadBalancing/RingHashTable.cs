@@ -47,13 +47,13 @@ internal sealed class RingHashTable
 
         // Running sums keep fractional point counts stable across endpoints, as Envoy does. Point i of an endpoint is
         // xxHash64("<address>:<port>_<i>").
-        Span<byte> key = stackalloc byte[128];
+        Span<byte> key = stackalloc byte[256];
         var current = 0.0;
         var target = 0.0;
         for (var e = 0; e < endpoints.Length; e++)
         {
             var authority = endpoints[e].Authority;
-            var prefixLength = Math.Min(authority.Length, key.Length - 12);
+            var prefixLength = Math.Min(authority.Length, key.Length - 21);
             authority.AsSpan(0, prefixLength).CopyTo(key);
             key[prefixLength] = (byte)'_';
             target += scale * (endpoints[e].Weight / total);
