@@ -6,12 +6,31 @@ namespace Proxy.Engine.Config;
 /// </summary>
 public sealed class ClusterConfig
 {
+    public const int DefaultMinimumRingSize = 1024;
+
+    public const int DefaultMaglevTableSize = 65537;
+
     /// <summary>Unique name, e.g. Envoy/Istio style <c>outbound|80|v1|reviews.default.svc.cluster.local</c>.</summary>
     public required string Name { get; init; }
 
     public required IReadOnlyList<EndpointConfig> Endpoints { get; init; }
 
     public LoadBalancingPolicy LoadBalancing { get; init; } = LoadBalancingPolicy.LeastRequest;
+
+    /// <summary>The request's hash key for <see cref="LoadBalancingPolicy.RingHash"/> and
+    /// <see cref="LoadBalancingPolicy.Maglev"/>; without one every pick is random. Ignored by the other policies.</summary>
+    public HashPolicy? HashPolicy { get; init; }
+
+    /// <summary>Ring hash: the least number of points on the ring (Envoy and Istio default 1024). More points spread
+    /// keys more evenly across endpoints; the ring is capped at Envoy's 8M points.</summary>
+    public int MinimumRingSize { get; init; } = DefaultMinimumRingSize;
+
+    /// <summary>Maglev: the lookup table's size, a prime (Envoy and Istio default 65537). Larger tables move fewer keys
+    /// when endpoints change.</summary>
+    public int MaglevTableSize { get; init; } = DefaultMaglevTableSize;
+
+    /// <summary>Slow start for endpoints that join the cluster later (round robin and least request only); null for none.</summary>
+    public SlowStartConfig? SlowStart { get; init; }
 
     /// <summary>TCP connect timeout. Istio default 10 s.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);

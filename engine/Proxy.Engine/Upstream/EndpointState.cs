@@ -8,19 +8,34 @@ internal sealed class EndpointState
 {
     private int _activeRequests;
 
-    public EndpointState(EndpointConfig config)
+    /// <param name="config">The endpoint.</param>
+    /// <param name="warmupStarted">When the endpoint joined a running cluster (a <see cref="TimeProvider"/> timestamp),
+    /// or null when it was there when the cluster was created.</param>
+    public EndpointState(EndpointConfig config, long? warmupStarted = null)
     {
         Config = config;
+        WarmupStarted = warmupStarted;
+
+        // Envoy requires endpoint weights of at least 1; Istio turns an unset (0) weight into 1.
+        Weight = Math.Max(config.Weight, 1);
         ConnectEndPoint = IPAddress.TryParse(config.Address, out var ip) ? new IPEndPoint(ip, config.Port) : new DnsEndPoint(config.Address, config.Port);
         Pool = new UpstreamConnectionPool(this);
         Authority = System.Text.Encoding.ASCII.GetBytes(
             config.Address.Contains(':', StringComparison.Ordinal) ? $"[{config.Address}]:{config.Port}" : $"{config.Address}:{config.Port}");
     }
 
-    /// <summary><c>host:port</c> of the endpoint, for a Host field when the client sent none (HTTP/1.0).</summary>
+    /// <summary><c>host:port</c> of the endpoint (<c>[v6]:port</c>), for a Host field when the client sent none
+    /// (HTTP/1.0), and the key hash load balancers hash the endpoint by (Envoy's address string).</summary>
     public byte[] Authority { get; }
 
     public EndpointConfig Config { get; }
+
+    /// <summary>The load-balancing weight, at least 1.</summary>
+    public int Weight { get; }
+
+    /// <summary>When the endpoint joined a running cluster (slow start counts from here), or null when it has been
+    /// there since the cluster was created.</summary>
+    public long? WarmupStarted { get; }
 
     public UpstreamConnectionPool Pool { get; }
 

@@ -44,7 +44,7 @@ internal sealed class ClusterFactory
         }
 
         var policy = EffectivePolicy(rule?.Policy, subset?.TrafficPolicy, port.Number);
-        var loadBalancing = policy?.LoadBalancing ?? LoadBalancingPolicy.LeastRequest;
+        var loadBalancer = policy?.LoadBalancer;
         var pool = policy?.ConnectionPool;
 
         // For an HTTP pool the HTTP idle timeout is the one that governs keep-alive connections; tcp.idleTimeout
@@ -54,7 +54,11 @@ internal sealed class ClusterFactory
         {
             Name = name,
             Endpoints = endpoints,
-            LoadBalancing = loadBalancing,
+            LoadBalancing = loadBalancer?.Policy ?? LoadBalancingPolicy.LeastRequest,
+            HashPolicy = loadBalancer?.HashKey,
+            MinimumRingSize = loadBalancer?.MinimumRingSize ?? ClusterConfig.DefaultMinimumRingSize,
+            MaglevTableSize = loadBalancer?.MaglevTableSize ?? ClusterConfig.DefaultMaglevTableSize,
+            SlowStart = loadBalancer?.Warmup,
             ConnectTimeout = pool?.ConnectTimeout ?? DefaultConnectTimeout,
             IdleTimeout = idle == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : idle,
             Tls = policy?.Tls is { } tls ? _tls.Create(tls, service) : null,
@@ -84,7 +88,7 @@ internal sealed class ClusterFactory
         }
 
         return new TrafficPolicyConfig(
-            overriding.LoadBalancing ?? original.LoadBalancing,
+            overriding.LoadBalancer ?? original.LoadBalancer,
             overriding.ConnectionPool ?? original.ConnectionPool,
             overriding.Tls ?? original.Tls);
     }

@@ -1,4 +1,3 @@
-using Proxy.Engine.Config;
 using Proxy.Istio.Hosts;
 using Proxy.Istio.Loading;
 using Proxy.Istio.Model;
@@ -10,7 +9,6 @@ namespace Proxy.Istio.Parsing;
 /// timeouts, TLS origination, and port-level overrides of those.</summary>
 internal static class DestinationRuleParser
 {
-    private static readonly string[] SimpleLb = ["UNSPECIFIED", "LEAST_CONN", "RANDOM", "PASSTHROUGH", "ROUND_ROBIN", "LEAST_REQUEST"];
     private static readonly string[] TlsModes = ["DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"];
 
     public static DestinationRuleConfig? Parse(IstioObjectMeta meta, YamlNode? specNode, NodeReader reader)
@@ -80,8 +78,8 @@ internal static class DestinationRuleParser
             return null;
         }
 
-        var (loadBalancing, pool, tls) = ParsePolicyFields(policy, reader);
-        return new TrafficPolicyConfig(loadBalancing, pool, tls, ParsePortLevelSettings(policy, reader));
+        var (loadBalancer, pool, tls) = ParsePolicyFields(policy, reader);
+        return new TrafficPolicyConfig(loadBalancer, pool, tls, ParsePortLevelSettings(policy, reader));
     }
 
     /// <summary>
@@ -110,7 +108,7 @@ internal static class DestinationRuleParser
                 reader.Error(portFields is null ? portPath : NodeReader.Join(portPath, "number"), "is required");
             }
 
-            var (loadBalancing, pool, tls) = ParsePolicyFields(fields, reader);
+            var (loadBalancer, pool, tls) = ParsePolicyFields(fields, reader);
             if (number is not { } port)
             {
                 continue;
@@ -122,31 +120,15 @@ internal static class DestinationRuleParser
                 continue;
             }
 
-            result.Add(new PortTrafficPolicyConfig(port, new TrafficPolicyConfig(loadBalancing, pool, tls)));
+            result.Add(new PortTrafficPolicyConfig(port, new TrafficPolicyConfig(loadBalancer, pool, tls)));
         }
 
         return result;
     }
 
-    private static (LoadBalancingPolicy? LoadBalancing, ConnectionPoolConfig? Pool, ClientTlsConfig? Tls) ParsePolicyFields(Fields policy, NodeReader reader)
+    private static (LoadBalancerConfig? LoadBalancer, ConnectionPoolConfig? Pool, ClientTlsConfig? Tls) ParsePolicyFields(Fields policy, NodeReader reader)
     {
-        LoadBalancingPolicy? loadBalancing = null;
-        var lb = reader.Mapping(policy["loadBalancer"], policy.PathOf("loadBalancer"), ["simple"],
-            unsupported: ["consistentHash", "localityLbSetting", "warmupDurationSecs", "warmup"]);
-        if (lb is not null)
-        {
-            var simple = reader.Enum(lb["simple"], lb.PathOf("simple"), SimpleLb);
-            loadBalancing = simple switch
-            {
-                null => null,
-                "ROUND_ROBIN" => LoadBalancingPolicy.RoundRobin,
-                "RANDOM" => LoadBalancingPolicy.Random,
-
-                // LEAST_CONN is deprecated in Istio and means LEAST_REQUEST; UNSPECIFIED is Istio's default, LEAST_REQUEST.
-                "UNSPECIFIED" or "LEAST_CONN" or "LEAST_REQUEST" => LoadBalancingPolicy.LeastRequest,
-                _ => Unsupported(reader, lb.PathOf("simple"), simple),
-            };
-        }
+        var loadBalancer = LoadBalancerParser.Parse(policy["loadBalancer"], policy.PathOf("loadBalancer"), reader);
 
         ConnectionPoolConfig? pool = null;
         var poolFields = reader.Mapping(policy["connectionPool"], policy.PathOf("connectionPool"), ["tcp", "http"]);
@@ -165,7 +147,7 @@ internal static class DestinationRuleParser
         }
 
         var tls = policy.Has("tls") ? ParseClientTls(policy["tls"], policy.PathOf("tls"), reader) : null;
-        return (loadBalancing, pool, tls);
+        return (loadBalancer, pool, tls);
     }
 
     /// <summary>ClientTLSSettings, checked as Istio's ValidateTLS does; null when invalid.</summary>
@@ -253,12 +235,6 @@ internal static class DestinationRuleParser
             ? null
             : new ClientTlsConfig(reader.Location, tls.Path, mode, mode == ClientTlsMode.Mutual ? clientCertificate : null,
                 mode == ClientTlsMode.Mutual ? privateKey : null, caCertificates, credentialName, subjectAltNames, sni, insecureSkipVerify);
-    }
-
-    private static LoadBalancingPolicy? Unsupported(NodeReader reader, string path, string value)
-    {
-        reader.Warning(path, $"{value} is not supported yet; using LEAST_REQUEST");
-        return LoadBalancingPolicy.LeastRequest;
     }
 
     private static TimeSpan? Duration(YamlNode? node, string? path, NodeReader reader, TimeSpan minimum)

@@ -4,7 +4,9 @@ namespace Proxy.Istio.Tests.Parsing;
 
 public class DestinationRuleParserTests
 {
-    private static string Config(string drSpec) => TestConfig.Docs(TestConfig.Gateway, """
+    /// <summary>Gateway, the backend ServiceEntry (v1 and v2 endpoints), a DestinationRule with <paramref name="drSpec"/>
+    /// under <c>spec</c>, and a route splitting over subsets v1 and v2.</summary>
+    internal static string Config(string drSpec) => TestConfig.Docs(TestConfig.Gateway, """
         apiVersion: networking.istio.io/v1
         kind: ServiceEntry
         metadata: {name: backend}
@@ -30,7 +32,7 @@ public class DestinationRuleParserTests
         return (config.Clusters.Single(c => c.Name.Contains("|v1|", StringComparison.Ordinal)), config.Clusters.Single(c => c.Name.Contains("|v2|", StringComparison.Ordinal)));
     }
 
-    private const string Subsets = "  subsets:\n  - {name: v1, labels: {version: v1}}\n  - {name: v2, labels: {version: v2}}\n";
+    internal const string Subsets = "  subsets:\n  - {name: v1, labels: {version: v1}}\n  - {name: v2, labels: {version: v2}}\n";
 
     // destination_rule.proto LoadBalancerSettings.SimpleLB; Istio's default is LEAST_REQUEST and LEAST_CONN is its
     // deprecated alias.
