@@ -75,7 +75,7 @@ internal static partial class VirtualServiceParser
             reader.Error(fields.PathOf("prefixRewrite"), "needs every uri match of the route to be a prefix match");
         }
 
-        if (uri is null && prefixRewrite is null && authority is null && !fields.Has("port") && !fields.Has("derivePort") && string.IsNullOrEmpty(scheme))
+        if (!fields.Has("uri") && !fields.Has("prefixRewrite") && !fields.Has("authority") && !fields.Has("port") && !fields.Has("derivePort") && !fields.Has("scheme"))
         {
             reader.Error(path, "must set uri, prefixRewrite, authority, scheme, port or derivePort");
         }
@@ -239,7 +239,7 @@ internal static partial class VirtualServiceParser
 
             regexRewrite = ParseRegexRewrite(fields["uriRegexRewrite"], fields.PathOf("uriRegexRewrite"), reader);
         }
-        else if (uri is null && authority is null)
+        else if (!fields.Has("uri") && !fields.Has("authority"))
         {
             reader.Error(path, "must set uri, uriRegexRewrite or authority");
         }

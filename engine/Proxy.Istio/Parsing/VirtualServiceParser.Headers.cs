@@ -86,7 +86,7 @@ internal static partial class VirtualServiceParser
                 {
                     reader.Error(itemPath, $"authority header cannot be set multiple times: have \"{authority}\", attempting to set \"{value}\"");
                 }
-                else if (ValueProblem(name, value) is { } authorityProblem)
+                else if (ValueProblem("host", value) is { } authorityProblem)
                 {
                     reader.Error(itemPath, authorityProblem);
                 }
