@@ -31,7 +31,7 @@ internal static partial class VirtualServiceParser
         var gateways = ReadGatewayRefs(meta, spec["gateways"], spec.PathOf("gateways"), reader, out var mesh) ?? [];
         if (delegateVs)
         {
-            CheckDelegate(spec, reader);
+            CheckDelegate(spec, reader, namesGateways: gateways.Count > 0 || mesh);
         }
         else if (!spec.Has("gateways"))
         {
@@ -62,9 +62,9 @@ internal static partial class VirtualServiceParser
     }
 
     /// <summary>Istio ValidateVirtualService for a VirtualService without hosts: a delegate has no gateways, tls or tcp.</summary>
-    private static void CheckDelegate(Fields spec, NodeReader reader)
+    private static void CheckDelegate(Fields spec, NodeReader reader, bool namesGateways)
     {
-        if (spec.Has("gateways"))
+        if (namesGateways)
         {
             reader.Error(spec.PathOf("gateways"), "a VirtualService without hosts is a delegate, which must not name gateways; add hosts or remove gateways");
         }
@@ -73,7 +73,7 @@ internal static partial class VirtualServiceParser
         {
             if (spec.Has(key))
             {
-                reader.Error(spec.PathOf(key), $"a VirtualService without hosts is a delegate, which has http routes only");
+                reader.Error(spec.PathOf(key), "a VirtualService without hosts is a delegate, which has http routes only");
             }
         }
     }
