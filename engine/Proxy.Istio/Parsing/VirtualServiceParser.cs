@@ -8,7 +8,7 @@ namespace Proxy.Istio.Parsing;
 /// <summary>
 /// VirtualService (istio/api networking/v1alpha3/virtual_service.proto): http, tls and tcp routes, validated as
 /// Istio's validation webhook does (pkg/config/validation/virtualservice.go). Route actions are in
-/// VirtualServiceParser.Actions.cs, header edits in .Headers.cs, CORS in .Cors.cs.
+/// VirtualServiceParser.Actions.cs, fault injection in .Fault.cs, header edits in .Headers.cs, CORS in .Cors.cs.
 /// </summary>
 internal static partial class VirtualServiceParser
 {

@@ -133,6 +133,7 @@ public sealed class RedirectTests
     [InlineData("  - redirect: {uri: /a, prefixRewrite: /b}", "spec.http[0].redirect.prefixRewrite: only one of uri and prefixRewrite may be set")]
     [InlineData("  - match: [{uri: {exact: /a}}]\n    redirect: {prefixRewrite: /b}", "spec.http[0].redirect.prefixRewrite: needs every uri match of the route to be a prefix match")]
     [InlineData("  - redirect: {redirectCode: 302}", "spec.http[0].redirect: must set uri, prefixRewrite, authority, scheme, port or derivePort")]
+    [InlineData("  - redirect: {uri: \"\"}", "spec.http[0].redirect: must set uri, prefixRewrite, authority, scheme, port or derivePort")]
     [InlineData("  - redirect: {uri: /a, redirectCode: 300}", "spec.http[0].redirect.redirectCode: redirect code 300 is not supported by Envoy; use 301, 302, 303, 307 or 308")]
     [InlineData("  - redirect: {uri: /a, redirectCode: 200}", "spec.http[0].redirect.redirectCode: 200 is not a valid redirect code, must be 3xx")]
     [InlineData("  - redirect: {uri: /a, scheme: ftp}", "spec.http[0].redirect.scheme: invalid redirect scheme \"ftp\"; must be http or https")]
