@@ -21,6 +21,12 @@ public sealed class RedirectAction
     /// <summary>Replaces the whole path (Envoy <c>path_redirect</c>); a query in it replaces the request's query.</summary>
     public string? Path { get; init; }
 
+    /// <summary>
+    /// Rewrites the request's path into the Location's (Envoy <c>prefix_rewrite</c> on a redirect: the matched prefix,
+    /// or the whole path, swapped; the query is kept); null keeps the path. Not combined with <see cref="Path"/>.
+    /// </summary>
+    public PathRewrite? PathRewrite { get; init; }
+
     /// <summary>Drops the request's query from the Location (Envoy <c>strip_query</c>).</summary>
     public bool StripQuery { get; init; }
 }

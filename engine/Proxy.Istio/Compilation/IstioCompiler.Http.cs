@@ -57,7 +57,7 @@ internal sealed partial class IstioCompiler
                         hosts[domain] = entries = [];
                     }
 
-                    AddEntries(entries, compiled, gateway, port);
+                    AddEntries(entries, compiled, gateway, server, port);
                 }
             }
         }
@@ -75,11 +75,20 @@ internal sealed partial class IstioCompiler
         return new IstioHttpRouter(hosts.Select(static h => new VirtualHost(h.Key, [.. h.Value.OrderBy(static e => e.IsCatchAll)])));
     }
 
-    private void AddEntries(List<RouteEntry> entries, CompiledVirtualService compiled, GatewayConfig gateway, int port)
+    /// <summary>
+    /// The route entries a VirtualService contributes to one virtual host of one server: one per match block that
+    /// holds where the route is served (Istio TranslateRoute's port and sourceMatchHTTP checks), or one catch-all for
+    /// a route without match blocks.
+    /// </summary>
+    private void AddEntries(List<RouteEntry> entries, CompiledVirtualService compiled, GatewayConfig gateway, ServerConfig server, int port)
     {
         var gatewayRef = new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name);
-        foreach (var (config, route) in compiled.Routes)
+
+        // Istio RouteOptions.IsTLS: "server.Tls != nil", which decides the scheme a redirect's port is elided for.
+        var serverHasTls = server.Tls is not null;
+        foreach (var route in compiled.Routes)
         {
+            var config = route.Config;
             if (config.HasInvalidMatch)
             {
                 continue;
@@ -87,17 +96,14 @@ internal sealed partial class IstioCompiler
 
             if (config.Matches.Count == 0)
             {
-                entries.Add(new RouteEntry(null, route, IsCatchAll: true));
+                entries.Add(new RouteEntry(null, route.For(null, port, serverHasTls), IsCatchAll: true));
                 continue;
             }
 
             foreach (var match in config.Matches)
             {
                 // Conditions on where the route is served are decided here, once, not per request.
-                if ((match.Port is { } p && p != port) ||
-                    (match.Gateways is { } names && !names.Contains(gatewayRef)) ||
-                    (match.SourceLabels is { } labels && (_options.Labels is null || !ClusterFactory.Includes(_options.Labels, labels))) ||
-                    (match.SourceNamespace is { } ns && ns != gateway.Meta.Namespace))
+                if (!IsServedHere(match, gatewayRef, gateway, port))
                 {
                     continue;
                 }
@@ -107,8 +113,35 @@ internal sealed partial class IstioCompiler
                     _matchers[match] = matcher = MatcherCompiler.Compile(match);
                 }
 
-                entries.Add(new RouteEntry(matcher, route, match.IsCatchAll));
+                entries.Add(new RouteEntry(matcher, route.For(match, port, serverHasTls), match.IsCatchAll));
             }
         }
+    }
+
+    /// <summary>
+    /// Istio TranslateRoute and sourceMatchHTTP for a gateway proxy: <c>port</c> must be the server's; a match
+    /// naming <c>gateways</c> holds on those gateways only, and then <c>sourceLabels</c> and <c>sourceNamespace</c>
+    /// are not looked at; otherwise <c>sourceLabels</c> select the gateway workload's own labels (<c>--labels</c>)
+    /// and <c>sourceNamespace</c> its namespace (the Gateway's). Without <c>--labels</c> this instance stands for any
+    /// workload (it serves every Gateway whatever its selector), so <c>sourceLabels</c> hold.
+    /// </summary>
+    private bool IsServedHere(HttpMatchConfig match, GatewayRef gatewayRef, GatewayConfig gateway, int port)
+    {
+        if (match.Port is { } p && p != port)
+        {
+            return false;
+        }
+
+        if (match.Gateways is { } names && (names.Count > 0 || match.GatewaysIncludeMesh))
+        {
+            return names.Contains(gatewayRef);
+        }
+
+        if (match.SourceLabels is { } labels && _options.Labels is { } own && !ClusterFactory.Includes(own, labels))
+        {
+            return false;
+        }
+
+        return match.SourceNamespace is null || match.SourceNamespace == gateway.Meta.Namespace;
     }
 }

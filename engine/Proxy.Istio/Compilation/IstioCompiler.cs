@@ -16,17 +16,18 @@ namespace Proxy.Istio.Compilation;
 /// Envoy config.
 /// </summary>
 /// <remarks>
-/// Step 1: load every DestinationRule's TLS files, then resolve every gateway-bound VirtualService's destinations
-///         against ServiceEntries and DestinationRules (errors for unknown hosts, ports and subsets), giving one
-///         <see cref="HttpRoute"/> per <c>spec.http[i]</c> and one <see cref="TcpRoute"/> per <c>spec.tls[i]</c> and
-///         <c>spec.tcp[i]</c>.
+/// Step 1: load every DestinationRule's TLS files, then merge delegate VirtualServices into the gateway-bound ones
+///         that name them and resolve destinations and mirrors against ServiceEntries and DestinationRules (errors
+///         for unknown hosts, ports and subsets), giving one <see cref="CompiledHttpRoute"/> per http route and one
+///         <see cref="TcpRoute"/> per <c>spec.tls[i]</c> and <c>spec.tcp[i]</c>.
 /// Step 2: pick the Gateways this instance serves (selector vs. labels) and group their servers by port. A port
 ///         carries plaintext HTTP servers, or TLS servers (HTTPS and TLS, told apart by SNI), or one TCP server;
 ///         mixing them is an error, a second TCP server or a TLS server repeating a host is skipped with a warning
 ///         (Istio mergeGateways).
 /// Step 3: per port, bind each VirtualService (ordered by namespace/name) to every server whose Gateway it names and
 ///         whose hosts intersect its hosts. HTTP: the virtual host is the narrower of the two hosts (Istio
-///         pickMatchingGatewayHosts); routes of several VirtualServices for one host are appended, then catch-all
+///         pickMatchingGatewayHosts); each route gives an <see cref="HttpRoute"/> per match block where its actions
+///         depend on the block or the server; routes of several VirtualServices for one host are appended, then catch-all
 ///         routes are moved to the end (Istio SortVHostRoutes); an httpsRedirect server's hosts only redirect.
 ///         TLS: one filter chain per server, terminating with its own route table (Istio's per-server RDS) or its
 ///         TCP route, or passing through by SNI with the tls routes. TCP: the first matching tcp route.
@@ -43,6 +44,9 @@ internal sealed partial class IstioCompiler
     private readonly UpstreamTlsFactory _upstreamTls;
     private readonly ClusterFactory _clusters;
     private readonly Dictionary<HttpMatchConfig, RequestMatcher> _matchers = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<DelegateRef, VirtualServiceConfig> _virtualServices = [];
+    private readonly Dictionary<IReadOnlyList<RouteDestinationConfig>, List<WeightedCluster>?> _resolvedDestinations = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<MirrorConfig, ClusterConfig?> _mirrorClusters = new(ReferenceEqualityComparer.Instance);
 
     public IstioCompiler(ParsedConfig config, IstioBuildOptions options, Diagnostics diagnostics)
     {
@@ -54,6 +58,10 @@ internal sealed partial class IstioCompiler
         _credentials = new CredentialSources(options.CredentialsDirectory, options.TimeProvider);
         _upstreamTls = new UpstreamTlsFactory(_credentials, diagnostics);
         _clusters = new ClusterFactory(diagnostics, _upstreamTls);
+        foreach (var vs in config.VirtualServices)
+        {
+            _virtualServices.TryAdd(new DelegateRef(vs.Meta.Namespace, vs.Meta.Name), vs);
+        }
     }
 
     /// <summary>What a port serves, decided by its first server.</summary>
@@ -229,41 +237,191 @@ internal sealed partial class IstioCompiler
         }
     }
 
-    private List<(HttpRouteConfig Config, HttpRoute Route)> CompileRoutes(VirtualServiceConfig vs)
+    /// <summary>
+    /// A VirtualService's http routes in order, delegates merged in, each with its destinations and mirrors resolved;
+    /// a route whose destinations do not resolve is left out (with errors). Istio stops translating a
+    /// VirtualService's routes after one that matches everything (BuildHTTPRoutesForVirtualService).
+    /// </summary>
+    private List<CompiledHttpRoute> CompileRoutes(VirtualServiceConfig vs)
     {
-        var routes = new List<(HttpRouteConfig, HttpRoute)>();
+        var routes = new List<CompiledHttpRoute>();
         var catchAllSeen = false;
-        foreach (var route in vs.Http)
+        foreach (var (owner, route) in ExpandDelegates(vs))
         {
-            var path = $"spec.http[{route.Index}]";
             if (catchAllSeen)
             {
-                // Istio stops translating a VirtualService's routes after one that matches everything.
-                _diagnostics.Warning(vs.Meta.Location, path, "unreachable: an earlier route matches every request");
+                _diagnostics.Warning(owner.Location, route.Path, owner == vs.Meta
+                    ? "unreachable: an earlier route matches every request"
+                    : $"unreachable from {vs.Meta.Ref}: an earlier route matches every request");
                 continue;
             }
 
-            if (ResolveDestinations(vs, path, route.Destinations) is not { } destinations)
+            if (CompileRoute(owner, route) is not { } compiled)
             {
                 continue;
             }
 
-            var name = route.Name ?? $"{vs.Meta.Namespace}/{vs.Meta.Name}.http[{route.Index}]";
-            routes.Add((route, new HttpRoute(name, destinations)));
+            routes.Add(compiled);
             catchAllSeen = route.MatchesEverything;
         }
 
         return routes;
     }
 
-    /// <summary>A route's destinations as weighted clusters; null, with errors recorded, when any does not resolve.</summary>
-    private List<WeightedCluster>? ResolveDestinations(VirtualServiceConfig vs, string routePath, IReadOnlyList<RouteDestinationConfig> configured)
+    /// <summary>
+    /// The routes of <paramref name="root"/> with each <c>delegate</c> route replaced by the delegate VirtualService's
+    /// routes merged with it (Istio mergeVirtualServices and MergeHTTPRoutes), each with the VirtualService it belongs
+    /// to. A delegate that is missing, has hosts, or is not exported to the root's namespace skips the route with a
+    /// warning, as istiod does; so does a delegate route whose match conflicts with the root's.
+    /// </summary>
+    private IEnumerable<(IstioObjectMeta Owner, HttpRouteConfig Route)> ExpandDelegates(VirtualServiceConfig root)
     {
+        foreach (var route in root.Http)
+        {
+            if (route.Delegate is not { } reference)
+            {
+                yield return (root.Meta, route);
+                continue;
+            }
+
+            var at = root.Meta.Location;
+            var path = route.Path + ".delegate";
+            if (!_virtualServices.TryGetValue(reference, out var target))
+            {
+                _diagnostics.Warning(at, path, $"VirtualService {reference} is not defined; the route is skipped");
+                continue;
+            }
+
+            if (!target.IsDelegate)
+            {
+                _diagnostics.Warning(at, path, $"VirtualService {reference} has hosts, so it is not a delegate; the route is skipped");
+                continue;
+            }
+
+            if (!target.IsExportedTo(root.Meta.Namespace))
+            {
+                _diagnostics.Warning(at, path, $"VirtualService {reference} is not exported to namespace {root.Meta.Namespace}; the route is skipped");
+                continue;
+            }
+
+            foreach (var leaf in target.Http)
+            {
+                if (leaf.Delegate is not null)
+                {
+                    continue;
+                }
+
+                if (DelegateMerge.Merge(route, leaf) is { } merged)
+                {
+                    yield return (target.Meta, merged);
+                }
+                else
+                {
+                    _diagnostics.Warning(at, path,
+                        $"the match of {target.Meta.Ref} {leaf.Path} is not within this route's match, so that route is skipped (Istio: a delegate's match must be a subset of the root's)");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Istio TranslateRoute's parts that need the registry: destinations (with their header edits and authority), and
+    /// mirrors. The route's name defaults to <c>namespace/name.http[i]</c> of the VirtualService that declared it.
+    /// </summary>
+    private CompiledHttpRoute? CompileRoute(IstioObjectMeta owner, HttpRouteConfig route)
+    {
+        var name = route.Name ?? $"{owner.Namespace}/{owner.Name}.http[{route.Index}]";
+        var authority = route.Rewrite?.Authority ?? route.Headers?.Authority;
+        var requestHeaders = route.Headers?.Request;
+        var responseHeaders = route.Headers?.Response;
+        if (route.Redirect is not null || route.DirectResponse is not null)
+        {
+            return new CompiledHttpRoute(route, name, [], [], authority, requestHeaders, responseHeaders);
+        }
+
+        if (ResolveDestinations(owner, route.Path, route.Destinations) is not { } resolved)
+        {
+            return null;
+        }
+
+        var destinations = new List<WeightedCluster>(resolved.Count);
+        for (var i = 0; i < resolved.Count; i++)
+        {
+            var headers = route.Destinations[i].Headers;
+            if (resolved.Count == 1)
+            {
+                // processDestination: a single destination's edits join the route's, and its authority applies only
+                // when the route sets none.
+                requestHeaders = RouteActionCompiler.Combine(requestHeaders, headers?.Request);
+                responseHeaders = RouteActionCompiler.Combine(responseHeaders, headers?.Response);
+                authority ??= headers?.Authority;
+                destinations.Add(resolved[i]);
+                continue;
+            }
+
+            // processWeightedDestination: edits on the weighted cluster, run before the route's.
+            destinations.Add(resolved[i] with
+            {
+                RequestHeaders = headers?.Request,
+                ResponseHeaders = headers?.Response,
+                AuthorityRewrite = authority is null ? headers?.Authority : null,
+            });
+        }
+
+        return new CompiledHttpRoute(route, name, destinations, ResolveMirrors(route), authority, requestHeaders, responseHeaders);
+    }
+
+    /// <summary>Istio applyHTTPRouteDestination: <c>mirror</c> with the route's percentage, then each of <c>mirrors</c>;
+    /// a percentage of 0 mirrors nothing.</summary>
+    private List<MirrorPolicy> ResolveMirrors(HttpRouteConfig route)
+    {
+        var mirrors = new List<MirrorPolicy>();
+        if (route.Mirror is { } mirror && ResolveMirror(mirror) is { } cluster && RouteActionCompiler.MirrorPercentage(route) is { } percentage)
+        {
+            mirrors.Add(new MirrorPolicy(cluster, percentage));
+        }
+
+        foreach (var item in route.Mirrors ?? [])
+        {
+            if (ResolveMirror(item) is { } itemCluster && (item.Percentage ?? 100) > 0)
+            {
+                mirrors.Add(new MirrorPolicy(itemCluster, item.Percentage ?? 100));
+            }
+        }
+
+        return mirrors;
+    }
+
+    /// <summary>A mirror's cluster, resolved once in the namespace of the VirtualService that declared it (a root's
+    /// mirror inherited by several delegate routes reports a problem once).</summary>
+    private ClusterConfig? ResolveMirror(MirrorConfig mirror)
+    {
+        if (!_mirrorClusters.TryGetValue(mirror, out var cluster))
+        {
+            _mirrorClusters[mirror] = cluster = ResolveCluster(mirror.Owner, mirror.Path, mirror.Destination);
+        }
+
+        return cluster;
+    }
+
+    /// <summary>A route's destinations as weighted clusters; null, with errors recorded, when any does not resolve.</summary>
+    private List<WeightedCluster>? ResolveDestinations(VirtualServiceConfig vs, string routePath, IReadOnlyList<RouteDestinationConfig> configured) =>
+        ResolveDestinations(vs.Meta, routePath, configured);
+
+    /// <summary>As above for the VirtualService <paramref name="owner"/>; resolved once per destination list, so a
+    /// delegate's routes merged into several roots report a problem once.</summary>
+    private List<WeightedCluster>? ResolveDestinations(IstioObjectMeta owner, string routePath, IReadOnlyList<RouteDestinationConfig> configured)
+    {
+        if (_resolvedDestinations.TryGetValue(configured, out var cached))
+        {
+            return cached;
+        }
+
         var destinations = new List<WeightedCluster>();
         var ok = true;
         foreach (var destination in configured)
         {
-            var cluster = ResolveCluster(vs, routePath, destination);
+            var cluster = ResolveCluster(owner, $"{routePath}.route[{destination.Index}].destination", destination);
             if (cluster is null)
             {
                 ok = false;
@@ -277,21 +435,24 @@ internal sealed partial class IstioCompiler
 
         if (ok && configured.Count > 1 && destinations.All(static d => d.Weight == 0))
         {
-            _diagnostics.Error(vs.Meta.Location, routePath + ".route", "the weights of all destinations are 0; at least one must be positive");
+            _diagnostics.Error(owner.Location, routePath + ".route", "the weights of all destinations are 0; at least one must be positive");
             ok = false;
         }
 
-        return ok ? destinations : null;
+        var result = ok ? destinations : null;
+        _resolvedDestinations[configured] = result;
+        return result;
     }
 
-    private ClusterConfig? ResolveCluster(VirtualServiceConfig vs, string routePath, RouteDestinationConfig destination)
+    /// <summary>The cluster of a Destination (<paramref name="path"/> names it in errors), resolved in the namespace of
+    /// the VirtualService <paramref name="owner"/>.</summary>
+    private ClusterConfig? ResolveCluster(IstioObjectMeta owner, string path, RouteDestinationConfig destination)
     {
-        var at = vs.Meta.Location;
-        var path = $"{routePath}.route[{destination.Index}].destination";
-        var service = _registry.Resolve(destination.Host, vs.Meta.Namespace);
+        var at = owner.Location;
+        var service = _registry.Resolve(destination.Host, owner.Namespace);
         if (service is null)
         {
-            var qualified = HostName.Qualify(destination.Host, vs.Meta.Namespace);
+            var qualified = HostName.Qualify(destination.Host, owner.Namespace);
             _diagnostics.Error(at, path + ".host", qualified == destination.Host
                 ? $"host \"{destination.Host}\" is not defined by any ServiceEntry"
                 : $"host \"{destination.Host}\" ({qualified}) is not defined by any ServiceEntry");
@@ -360,6 +521,7 @@ internal sealed partial class IstioCompiler
     private static bool IsBound(VirtualServiceConfig vs, GatewayConfig gateway) =>
         vs.Gateways.Contains(new GatewayRef(gateway.Meta.Namespace, gateway.Meta.Name));
 
+    /// <summary>Every cluster a listener's routes send to: destinations, and mirrors of HTTP routes.</summary>
     private static IEnumerable<ClusterConfig> ClustersOf(ListenerConfig listener)
     {
         var httpRouters = new List<IHttpRouter?> { listener.Router };
@@ -371,21 +533,22 @@ internal sealed partial class IstioCompiler
         }
 
         var httpRoutes = httpRouters.OfType<IstioHttpRouter>()
-            .SelectMany(static r => r.VirtualHosts).SelectMany(static h => h.Routes).Select(static e => e.Route.Destinations);
-        var tcpRoutes = tcpRouters.SelectMany(static r => r switch
+            .SelectMany(static r => r.VirtualHosts).SelectMany(static h => h.Routes).Select(static e => e.Route);
+        var httpClusters = httpRoutes.SelectMany(static r => r.Destinations.Select(static d => d.Cluster).Concat(r.Mirrors.Select(static m => m.Cluster)));
+        var tcpClusters = tcpRouters.SelectMany(static r => r switch
         {
             StaticTcpRouter { Only: { } only } => [only],
             SniTcpRouter sni => sni.Routes,
             _ => [],
-        }).Select(static r => r.Destinations);
-        return httpRoutes.Concat(tcpRoutes).SelectMany(static d => d).Select(static d => d.Cluster);
+        }).SelectMany(static r => r.Destinations).Select(static d => d.Cluster);
+        return httpClusters.Concat(tcpClusters);
     }
 
     private sealed record PortGroup(PortKind Kind, List<(GatewayConfig Gateway, ServerConfig Server)> Servers);
 
     private sealed record CompiledVirtualService(
         VirtualServiceConfig Config,
-        List<(HttpRouteConfig Config, HttpRoute Route)> Routes,
+        List<CompiledHttpRoute> Routes,
         List<(L4RouteConfig Config, TcpRoute Route)> TlsRoutes,
         List<(L4RouteConfig Config, TcpRoute Route)> TcpRoutes);
 }

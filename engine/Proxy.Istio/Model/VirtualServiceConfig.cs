@@ -1,15 +1,29 @@
 using System.Text.RegularExpressions;
+using Proxy.Engine.Routing;
 
 namespace Proxy.Istio.Model;
 
-/// <summary>A VirtualService. <see cref="Hosts"/> are qualified and lower-case; <see cref="Gateways"/> excludes <c>mesh</c>.</summary>
+/// <summary>
+/// A VirtualService. <see cref="Hosts"/> are qualified and lower-case; <see cref="Gateways"/> excludes <c>mesh</c>.
+/// Without hosts it is a delegate (<see cref="IsDelegate"/>): only other VirtualServices' routes reach it.
+/// </summary>
 internal sealed record VirtualServiceConfig(
     IstioObjectMeta Meta,
     IReadOnlyList<string> Hosts,
     IReadOnlyList<GatewayRef> Gateways,
     IReadOnlyList<HttpRouteConfig> Http,
     IReadOnlyList<L4RouteConfig> Tls,
-    IReadOnlyList<L4RouteConfig> Tcp);
+    IReadOnlyList<L4RouteConfig> Tcp)
+{
+    /// <summary><c>exportTo</c> with <c>.</c> resolved to the object's namespace; null exports to every namespace.</summary>
+    public IReadOnlyList<string>? ExportTo { get; init; }
+
+    /// <summary>Istio: "hosts ... must be empty for a delegate VirtualService".</summary>
+    public bool IsDelegate => Hosts.Count == 0;
+
+    /// <summary>Whether a root VirtualService in <paramref name="ns"/> may delegate to this one (Istio checks the delegate's exportTo).</summary>
+    public bool IsExportedTo(string ns) => ExportTo is null || ExportTo.Contains("*") || ExportTo.Contains(ns);
+}
 
 /// <summary>A reference to a Gateway by namespace and name.</summary>
 internal sealed record GatewayRef(string Namespace, string Name)
@@ -17,12 +31,43 @@ internal sealed record GatewayRef(string Namespace, string Name)
     public override string ToString() => Namespace + "/" + Name;
 }
 
-/// <summary>One <c>spec.http[Index]</c> route. Empty <c>Matches</c> match every request unless some match block was
-/// invalid (<c>HasInvalidMatch</c>, the route is then never served); empty <c>Destinations</c> means the route only
-/// redirects or answers directly (not supported yet).</summary>
+/// <summary>
+/// One <c>spec.http[Index]</c> route. Empty <c>Matches</c> match every request unless some match block was invalid
+/// (<c>HasInvalidMatch</c>, the route is then never served). The action is one of: <c>Destinations</c> (forward),
+/// <see cref="Redirect"/>, <see cref="DirectResponse"/>, or <see cref="Delegate"/> (routes of another VirtualService
+/// merged in at this position); the other properties edit or accompany it.
+/// </summary>
 internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<HttpMatchConfig> Matches, IReadOnlyList<RouteDestinationConfig> Destinations, bool HasInvalidMatch = false)
 {
     public bool MatchesEverything => !HasInvalidMatch && (Matches.Count == 0 || Matches.Any(static m => m.IsCatchAll));
+
+    public string Path => $"spec.http[{Index}]";
+
+    public RedirectConfig? Redirect { get; init; }
+
+    public DirectResponseAction? DirectResponse { get; init; }
+
+    public DelegateRef? Delegate { get; init; }
+
+    public RewriteConfig? Rewrite { get; init; }
+
+    public HeadersConfig? Headers { get; init; }
+
+    public FaultPolicy? Fault { get; init; }
+
+    /// <summary><c>mirror</c>, sent <see cref="MirrorPercentage"/> (or the deprecated <see cref="MirrorPercent"/>) of requests.</summary>
+    public MirrorConfig? Mirror { get; init; }
+
+    /// <summary><c>mirrors</c>; null when not set (a delegate route then inherits its root's).</summary>
+    public IReadOnlyList<MirrorConfig>? Mirrors { get; init; }
+
+    /// <summary><c>mirrorPercentage.value</c>: 0 to 100, taking precedence over <see cref="MirrorPercent"/>.</summary>
+    public double? MirrorPercentage { get; init; }
+
+    /// <summary>The deprecated integer <c>mirrorPercent</c> (<c>mirror_percent</c>).</summary>
+    public int? MirrorPercent { get; init; }
+
+    public CorsPolicy? Cors { get; init; }
 }
 
 internal sealed record HttpMatchConfig(
@@ -40,6 +85,12 @@ internal sealed record HttpMatchConfig(
     IReadOnlyDictionary<string, string>? SourceLabels,
     string? SourceNamespace)
 {
+    /// <summary>The match block's <c>name</c>; Istio appends it to the route's name (<c>route.match</c>).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Whether <c>gateways</c> listed the reserved <c>mesh</c> (which <see cref="Gateways"/> leaves out).</summary>
+    public bool GatewaysIncludeMesh { get; init; }
+
     /// <summary>Istio's isCatchAllMatch: only <c>uri: {prefix: /}</c> (or regex <c>.*</c>) and nothing else.</summary>
     public bool IsCatchAll =>
         Uri is { Kind: StringMatchKind.Prefix, Value: "/" } or { Kind: StringMatchKind.Regex, Value: ".*" } &&
@@ -60,7 +111,52 @@ internal sealed record StringMatchConfig(StringMatchKind Kind, string Value, Reg
 /// <summary>A header or query parameter condition; a null <see cref="Match"/> means presence only.</summary>
 internal sealed record KeyValueMatchConfig(string Name, StringMatchConfig? Match);
 
-internal sealed record RouteDestinationConfig(int Index, string Host, string? Subset, int? Port, int? Weight);
+internal sealed record RouteDestinationConfig(int Index, string Host, string? Subset, int? Port, int? Weight)
+{
+    /// <summary>HTTPRouteDestination <c>headers</c>: edits for requests to and responses from this destination.</summary>
+    public HeadersConfig? Headers { get; init; }
+}
+
+/// <summary>
+/// HTTPRedirect. Exactly one of <see cref="Port"/> and <see cref="DerivePort"/> may be set; <see cref="Uri"/> and
+/// <see cref="PrefixRewrite"/> exclude each other. Empty strings are normalised to null.
+/// </summary>
+internal sealed record RedirectConfig(string? Uri, string? Authority, int? Port, RedirectPortSelection? DerivePort, string? Scheme, int StatusCode, string? PrefixRewrite);
+
+/// <summary>HTTPRedirect.RedirectPortSelection.</summary>
+internal enum RedirectPortSelection
+{
+    FromProtocolDefault,
+    FromRequestPort,
+}
+
+/// <summary>Delegate: the VirtualService whose routes replace this route.</summary>
+internal sealed record DelegateRef(string Namespace, string Name)
+{
+    public override string ToString() => Namespace + "/" + Name;
+}
+
+/// <summary>
+/// HTTPRewrite: <see cref="Uri"/> (the matched prefix, or the whole path, replaced) or <see cref="UriRegexRewrite"/>
+/// (every match of an unanchored regex substituted), and <see cref="Authority"/>.
+/// </summary>
+internal sealed record RewriteConfig(string? Uri, string? Authority, PathRewrite? UriRegexRewrite);
+
+/// <summary>
+/// Headers: the request and response edits, and the authority a request <c>set</c>/<c>add</c> of <c>host</c> or
+/// <c>:authority</c> asks for (Istio turns those into Envoy's host rewrite, not a header edit).
+/// </summary>
+internal sealed record HeadersConfig(HeaderOperations? Request, HeaderOperations? Response, string? Authority);
+
+/// <summary>
+/// <c>mirror</c> or one <c>mirrors[i]</c> item, with the object that declared it: a delegate route can inherit its
+/// root's mirrors, which resolve in the root's namespace and report problems at the root's path.
+/// </summary>
+/// <param name="Owner">The VirtualService that declared the mirror.</param>
+/// <param name="Path">The path of the destination (<c>spec.http[0].mirror</c> or <c>spec.http[0].mirrors[1].destination</c>).</param>
+/// <param name="Destination">Where copies go.</param>
+/// <param name="Percentage">A <c>mirrors[i].percentage</c>; null for <c>mirror</c> and when absent.</param>
+internal sealed record MirrorConfig(IstioObjectMeta Owner, string Path, RouteDestinationConfig Destination, double? Percentage);
 
 /// <summary>Which list an L4 route came from: <c>spec.tls</c> (SNI routes of passthrough servers) or <c>spec.tcp</c>.</summary>
 internal enum L4RouteKind

@@ -5,8 +5,12 @@ using YamlDotNet.RepresentationModel;
 
 namespace Proxy.Istio.Parsing;
 
-/// <summary>VirtualService (istio/api networking/v1alpha3/virtual_service.proto): http, tls and tcp routes.</summary>
-internal static class VirtualServiceParser
+/// <summary>
+/// VirtualService (istio/api networking/v1alpha3/virtual_service.proto): http, tls and tcp routes, validated as
+/// Istio's validation webhook does (pkg/config/validation/virtualservice.go). Route actions are in
+/// VirtualServiceParser.Actions.cs, fault injection in .Fault.cs, header edits in .Headers.cs, CORS in .Cors.cs.
+/// </summary>
+internal static partial class VirtualServiceParser
 {
     public const string Mesh = "mesh";
 
@@ -14,17 +18,22 @@ internal static class VirtualServiceParser
 
     public static VirtualServiceConfig? Parse(IstioObjectMeta meta, YamlNode? specNode, NodeReader reader)
     {
-        var spec = reader.Mapping(specNode, "spec", ["hosts", "gateways", "http", "tls", "tcp"], ignored: ["exportTo"])
+        var spec = reader.Mapping(specNode, "spec", ["hosts", "gateways", "http", "tls", "tcp", "exportTo"])
             ?? new Fields("spec");
 
         // "hosts: The destination hosts to which traffic is being sent ... short names ... interpreted relative to the
-        // namespace of the rule"; hosts are required unless the VirtualService is a delegate (not supported yet).
-        var hosts = HostsValidation.ReadHosts(reader, spec)
-            .Select(h => HostName.Qualify(h.Host, meta.Namespace))
-            .ToList();
+        // namespace of the rule"; "Must be empty for a delegate VirtualService."
+        var delegateVs = spec["hosts"] is null or YamlSequenceNode { Children.Count: 0 };
+        var hosts = delegateVs
+            ? []
+            : HostsValidation.ReadHosts(reader, spec).Select(h => HostName.Qualify(h.Host, meta.Namespace)).ToList();
 
         var gateways = ReadGatewayRefs(meta, spec["gateways"], spec.PathOf("gateways"), reader, out var mesh) ?? [];
-        if (!spec.Has("gateways"))
+        if (delegateVs)
+        {
+            CheckDelegate(spec, reader, namesGateways: gateways.Count > 0 || mesh);
+        }
+        else if (!spec.Has("gateways"))
         {
             // "If omitted, the default gateway (mesh) will be used": a gateway never serves it.
             reader.Warning(spec.PathOf("gateways"), "omitted, so the VirtualService applies to the mesh only and no gateway serves it");
@@ -40,7 +49,7 @@ internal static class VirtualServiceParser
         {
             for (var i = 0; i < items.Count; i++)
             {
-                if (ParseRoute(meta, i, items[i].Node, items[i].Path, reader) is { } route)
+                if (ParseRoute(meta, i, items[i].Node, items[i].Path, reader, delegateVs) is { } route)
                 {
                     routes.Add(route);
                 }
@@ -49,7 +58,48 @@ internal static class VirtualServiceParser
 
         var tls = ParseL4Routes(meta, L4RouteKind.Tls, spec, hosts, reader);
         var tcp = ParseL4Routes(meta, L4RouteKind.Tcp, spec, hosts, reader);
-        return new VirtualServiceConfig(meta, hosts, gateways, routes, tls, tcp);
+        return new VirtualServiceConfig(meta, hosts, gateways, routes, tls, tcp) { ExportTo = ReadExportTo(meta, spec, reader) };
+    }
+
+    /// <summary>Istio ValidateVirtualService for a VirtualService without hosts: a delegate has no gateways, tls or tcp.</summary>
+    private static void CheckDelegate(Fields spec, NodeReader reader, bool namesGateways)
+    {
+        if (namesGateways)
+        {
+            reader.Error(spec.PathOf("gateways"), "a VirtualService without hosts is a delegate, which must not name gateways; add hosts or remove gateways");
+        }
+
+        foreach (var key in (ReadOnlySpan<string>)["tls", "tcp"])
+        {
+            if (spec.Has(key))
+            {
+                reader.Error(spec.PathOf(key), "a VirtualService without hosts is a delegate, which has http routes only");
+            }
+        }
+    }
+
+    /// <summary><c>exportTo</c>: <c>.</c> is the object's own namespace, <c>*</c> every namespace; empty means every namespace.</summary>
+    private static List<string>? ReadExportTo(IstioObjectMeta meta, Fields spec, NodeReader reader)
+    {
+        var values = reader.StringList(spec["exportTo"], spec.PathOf("exportTo"));
+        if (values is null || values.Count == 0)
+        {
+            return null;
+        }
+
+        var result = new List<string>(values.Count);
+        foreach (var (value, path) in values)
+        {
+            if (value != "*" && value != "." && !HostsValidation.IsDns1123Label(value))
+            {
+                reader.Error(path, $"\"{value}\" is not a namespace, \".\" or \"*\"");
+                continue;
+            }
+
+            result.Add(value == "." ? meta.Namespace : value);
+        }
+
+        return result;
     }
 
     /// <summary><c>name</c> (the VirtualService's namespace), <c>namespace/name</c>, or the reserved <c>mesh</c>.</summary>
@@ -86,10 +136,11 @@ internal static class VirtualServiceParser
         return result;
     }
 
-    private static HttpRouteConfig? ParseRoute(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader)
+    private static HttpRouteConfig? ParseRoute(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader, bool inDelegate)
     {
-        var route = reader.Mapping(node, path, ["name", "match", "route", "redirect", "directResponse", "delegate"],
-            unsupported: ["rewrite", "timeout", "retries", "fault", "mirror", "mirrors", "mirrorPercent", "mirrorPercentage", "mirror_percent", "corsPolicy", "headers"]);
+        var route = reader.Mapping(node, path,
+            ["name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "headers", "fault", "mirror", "mirrors", "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy"],
+            unsupported: ["timeout", "retries"]);
         if (route is null)
         {
             reader.Error(path, "must not be null");
@@ -133,16 +184,68 @@ internal static class VirtualServiceParser
         {
             reader.Error(path, $"only one of route, redirect, directResponse or delegate may be set (found {string.Join(", ", kinds)})");
         }
-        else if (kinds[0] != "route")
-        {
-            reader.Warning(route.PathOf(kinds[0]), "not supported yet; requests this route matches get no destination (503)");
-        }
-        else if (destinationItems is { Count: 0 })
+        else if (kinds[0] == "route" && destinationItems is { Count: 0 })
         {
             reader.Error(route.PathOf("route"), "at least one destination is required");
         }
 
-        return new HttpRouteConfig(index, name, matches, destinations, HasInvalidMatch: matches.Count < (matchItems?.Count ?? 0));
+        CheckActionConflicts(route, reader, inDelegate);
+        var config = new HttpRouteConfig(index, name, matches, destinations, HasInvalidMatch: matches.Count < (matchItems?.Count ?? 0))
+        {
+            Redirect = route.Has("redirect") ? ParseRedirect(route["redirect"], route.PathOf("redirect"), matches, reader) : null,
+            DirectResponse = route.Has("directResponse") ? ParseDirectResponse(route["directResponse"], route.PathOf("directResponse"), reader) : null,
+            Delegate = route.Has("delegate") ? ParseDelegate(meta, route["delegate"], route.PathOf("delegate"), reader) : null,
+            Rewrite = route.Has("rewrite") ? ParseRewrite(route["rewrite"], route.PathOf("rewrite"), reader) : null,
+            Headers = route.Has("headers") ? ParseHeaders(route["headers"], route.PathOf("headers"), reader) : null,
+            Fault = route.Has("fault") ? ParseFault(route["fault"], route.PathOf("fault"), reader) : null,
+            Mirror = route.Has("mirror") ? ParseMirror(meta, route, reader) : null,
+            Mirrors = route.Has("mirrors") ? ParseMirrors(meta, route["mirrors"], route.PathOf("mirrors"), reader) : null,
+            MirrorPercentage = route.Has("mirrorPercentage") ? ParseMirrorPercentage(route["mirrorPercentage"], route.PathOf("mirrorPercentage"), reader) : null,
+            MirrorPercent = ParseMirrorPercent(route, reader),
+            Cors = route.Has("corsPolicy") ? ParseCorsPolicy(route["corsPolicy"], route.PathOf("corsPolicy"), reader) : null,
+        };
+
+        // validateAuthorityRewrite: rewrite.authority and a request host header cannot both set the authority.
+        if (config.Rewrite?.Authority is { } rewritten && config.Headers?.Authority is { } header)
+        {
+            reader.Error(route.PathOf("headers") + ".request", $"authority header cannot be set multiple times: have \"{rewritten}\", attempting to set \"{header}\"");
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// Istio validateHTTPRouteConflict: a redirect or direct response answers at the gateway, so a fault or a rewrite
+    /// with it is an error; <c>mirror</c> and <c>mirrors</c> exclude each other; a delegate's routes cannot delegate
+    /// further ("Only one level delegation is supported").
+    /// </summary>
+    private static void CheckActionConflicts(Fields route, NodeReader reader, bool inDelegate)
+    {
+        foreach (var answer in (ReadOnlySpan<string>)["redirect", "directResponse"])
+        {
+            if (!route.Has(answer))
+            {
+                continue;
+            }
+
+            foreach (var other in (ReadOnlySpan<string>)["fault", "rewrite"])
+            {
+                if (route.Has(other))
+                {
+                    reader.Error(route.PathOf(other), $"cannot be combined with {answer}, which answers without forwarding");
+                }
+            }
+        }
+
+        if (route.Has("mirror") && route.Has("mirrors"))
+        {
+            reader.Error(route.PathOf("mirrors"), "only one of mirror and mirrors may be set");
+        }
+
+        if (inDelegate && route.Has("delegate"))
+        {
+            reader.Error(route.PathOf("delegate"), "a delegate VirtualService's routes cannot delegate again: Istio supports one level of delegation");
+        }
     }
 
     private static HttpMatchConfig? ParseMatch(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader)
@@ -177,17 +280,24 @@ internal static class VirtualServiceParser
             .Select(q => q.Match is { Kind: StringMatchKind.Exact, Value: "" } ? q with { Match = null } : q)
             .ToList();
         var port = reader.Int(match["port"], match.PathOf("port"), 1, 65535);
-        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader) : null;
+        var includesMesh = false;
+        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader, out includesMesh) : null;
         var sourceLabels = reader.StringMap(match["sourceLabels"], match.PathOf("sourceLabels"));
         var sourceNamespace = reader.String(match["sourceNamespace"], match.PathOf("sourceNamespace"));
-        reader.String(match["name"], match.PathOf("name"));
-        return ok ? new HttpMatchConfig(index, uri, ignoreUriCase, scheme, method, authority, headers, withoutHeaders, queryParams, port, gateways, sourceLabels, sourceNamespace) : null;
+        var name = reader.String(match["name"], match.PathOf("name"));
+        return ok
+            ? new HttpMatchConfig(index, uri, ignoreUriCase, scheme, method, authority, headers, withoutHeaders, queryParams, port, gateways, sourceLabels, sourceNamespace)
+            {
+                Name = string.IsNullOrEmpty(name) ? null : name,
+                GatewaysIncludeMesh = includesMesh,
+            }
+            : null;
     }
 
-    private static List<GatewayRef> ReadMatchGateways(IstioObjectMeta meta, Fields match, NodeReader reader)
+    private static List<GatewayRef> ReadMatchGateways(IstioObjectMeta meta, Fields match, NodeReader reader, out bool includesMesh)
     {
         // A match naming only "mesh" never applies at a gateway: keep an empty list, which matches no gateway.
-        return ReadGatewayRefs(meta, match["gateways"], match.PathOf("gateways"), reader, out _) ?? [];
+        return ReadGatewayRefs(meta, match["gateways"], match.PathOf("gateways"), reader, out includesMesh) ?? [];
     }
 
     private static List<KeyValueMatchConfig> ParseKeyValueMatches(YamlNode? node, string path, NodeReader reader, bool lowerCaseNames, bool allowPrefix, ref bool ok)
@@ -234,7 +344,7 @@ internal static class VirtualServiceParser
     /// <summary>HTTPRouteDestination (<paramref name="http"/>) or the L4 RouteDestination, which has no headers.</summary>
     private static RouteDestinationConfig? ParseDestination(int index, YamlNode node, string path, NodeReader reader, bool http)
     {
-        var item = reader.Mapping(node, path, ["destination", "weight"], unsupported: http ? ["headers"] : default);
+        var item = reader.Mapping(node, path, http ? ["destination", "weight", "headers"] : ["destination", "weight"]);
         if (item is null)
         {
             reader.Error(path, "must not be null");
@@ -253,11 +363,23 @@ internal static class VirtualServiceParser
             }
         }
 
-        var destinationPath = item.PathOf("destination");
-        var destination = reader.Mapping(item["destination"], destinationPath, ["host", "subset", "port"]);
+        var destination = ParseDestinationFields(index, item["destination"], item.PathOf("destination"), reader);
+        return destination is null
+            ? null
+            : destination with
+            {
+                Weight = weight,
+                Headers = item.Has("headers") ? ParseHeaders(item["headers"], item.PathOf("headers"), reader) : null,
+            };
+    }
+
+    /// <summary>A Destination (<c>host</c>, <c>subset</c>, <c>port.number</c>), of a route or a mirror.</summary>
+    private static RouteDestinationConfig? ParseDestinationFields(int index, YamlNode? node, string path, NodeReader reader)
+    {
+        var destination = reader.Mapping(node, path, ["host", "subset", "port"]);
         if (destination is null)
         {
-            reader.Error(destinationPath, "is required");
+            reader.Error(path, "is required");
             return null;
         }
 
@@ -293,7 +415,7 @@ internal static class VirtualServiceParser
             }
         }
 
-        return new RouteDestinationConfig(index, host.ToLowerInvariant(), string.IsNullOrEmpty(subset) ? null : subset, port, weight);
+        return new RouteDestinationConfig(index, host.ToLowerInvariant(), string.IsNullOrEmpty(subset) ? null : subset, port, null);
     }
 
     /// <summary>
@@ -389,7 +511,7 @@ internal static class VirtualServiceParser
         }
 
         var port = reader.Int(match["port"], match.PathOf("port"), 1, 65535);
-        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader) : null;
+        var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader, out _) : null;
 
         // sourceLabels and sourceNamespace select sidecars; Istio's gateway L4 matching looks only at port and gateways.
         reader.StringMap(match["sourceLabels"], match.PathOf("sourceLabels"));

@@ -107,7 +107,6 @@ public class IstioObjectParserTests
             [
                 "test.yaml[3] VirtualService default/vs: spec.http[0].timeout: not supported yet; ignored",
                 "test.yaml[3] VirtualService default/vs: spec.http[0].retries: not supported yet; ignored",
-                "test.yaml[3] VirtualService default/vs: spec.http[0].rewrite: not supported yet; ignored",
             ],
             result.Warnings);
     }

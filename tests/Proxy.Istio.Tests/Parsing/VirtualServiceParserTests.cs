@@ -46,8 +46,10 @@ public class VirtualServiceParserTests
         Assert.Equal(Prefix + expected, Assert.Single(Errors(http)));
     }
 
+    // "hosts ... Must be empty for a delegate VirtualService", and ValidateVirtualService: "delegate virtual service
+    // must have no gateways specified".
     [Fact]
-    public void Build_MissingHosts_Error()
+    public void Build_MissingHostsWithGateways_DelegateError()
     {
         var yaml = TestConfig.Docs(TestConfig.Gateway, TestConfig.Backend, """
             apiVersion: networking.istio.io/v1
@@ -59,7 +61,7 @@ public class VirtualServiceParserTests
               - route: [{destination: {host: backend.example.internal}}]
             """);
 
-        Assert.Equal([Prefix + "spec.hosts: at least one host is required"], TestConfig.Errors(yaml));
+        Assert.Equal([Prefix + "spec.gateways: a VirtualService without hosts is a delegate, which must not name gateways; add hosts or remove gateways"], TestConfig.Errors(yaml));
     }
 
     [Fact]
@@ -146,18 +148,5 @@ public class VirtualServiceParserTests
 
         Assert.True(result.IsValid);
         Assert.Equal([Prefix + "spec.gateways: Gateway prod/edge is not defined; nothing binds through it"], result.Warnings);
-    }
-
-    [Fact]
-    public void Build_RedirectRoute_WarnedAndRouteHasNoDestination()
-    {
-        var result = TestConfig.Build(TestConfig.Docs(TestConfig.Gateway, TestConfig.Backend, TestConfig.VirtualService("  - redirect: {uri: /new}")));
-
-        Assert.True(result.IsValid);
-        Assert.Equal([Prefix + "spec.http[0].redirect: not supported yet; requests this route matches get no destination (503)"], result.Warnings);
-        var route = TestConfig.Route(result.Config!, "x", "/");
-        Assert.NotNull(route);
-        Assert.Empty(route.Destinations);
-        Assert.Null(route.PickCluster());
     }
 }
