@@ -171,7 +171,7 @@ internal sealed partial class Http1ProxyConnection
     /// </list>
     /// A result that does not start with <c>/</c> gets one, so the origin-form target stays valid (RFC 9112 3.2.1).
     /// </summary>
-    private static void WriteRewrittenPath(ref HeadWriter writer, PathRewrite rewrite, ReadOnlySpan<byte> path)
+    internal static void WriteRewrittenPath(ref HeadWriter writer, PathRewrite rewrite, ReadOnlySpan<byte> path)
     {
         switch (rewrite.Kind)
         {

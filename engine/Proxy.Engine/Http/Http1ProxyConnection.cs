@@ -271,7 +271,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         _requestEdit = actions.RequestEdit(destination!);
         _responseEdit = actions.ResponseEdit(destination!);
         _pathRewrite = route.PathRewrite;
-        _authorityRewrite = actions.AuthorityRewrite;
+        _authorityRewrite = actions.AuthorityRewriteFor(destination!);
         _setCookie = pick.SetCookie;
         try
         {

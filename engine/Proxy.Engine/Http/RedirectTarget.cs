@@ -14,7 +14,8 @@ namespace Proxy.Engine.Http;
 /// authority, whose port is dropped when the action sets a port, or when the scheme changes and the port is the old
 /// scheme's default (<c>http://h:80</c> -> <c>https://h</c>, <c>https://h:443</c> -> <c>http://h</c>); any other port
 /// is kept (<c>http://h:8080</c> -> <c>https://h:8080</c>).</item>
-/// <item>Path: the action's, whose own query (a <c>?</c> in it) replaces the request's and survives
+/// <item>Path: the action's, or the request's rewritten by the action's <see cref="RedirectAction.PathRewrite"/>
+/// (Envoy <c>prefix_rewrite</c>), or the request's. The action's path's own query (a <c>?</c> in it) replaces the request's and survives
 /// <see cref="RedirectAction.StripQuery"/>; without one the request's query is kept unless stripped. A path not
 /// starting with <c>/</c> gets one.</item>
 /// </list>
@@ -25,6 +26,7 @@ internal sealed class RedirectTarget
     private readonly byte[]? _host;
     private readonly byte[]? _port;
     private readonly byte[]? _path;
+    private readonly PathRewrite? _pathRewrite;
     private readonly bool _pathHasQuery;
     private readonly bool _stripQuery;
 
@@ -35,6 +37,7 @@ internal sealed class RedirectTarget
         _host = string.IsNullOrEmpty(action.Host) ? null : Encoding.UTF8.GetBytes(action.Host);
         _port = action.Port is { } port ? Encoding.ASCII.GetBytes(":" + port.ToString(CultureInfo.InvariantCulture)) : null;
         _path = string.IsNullOrEmpty(action.Path) ? null : Encoding.UTF8.GetBytes(action.Path);
+        _pathRewrite = action.PathRewrite;
         _pathHasQuery = action.Path?.Contains('?', StringComparison.Ordinal) == true;
         _stripQuery = action.StripQuery;
     }
@@ -54,7 +57,12 @@ internal sealed class RedirectTarget
             writer.Write(_port);
         }
 
-        if (_path is null)
+        if (_path is null && _pathRewrite is not null && request.Path is [(byte)'/', ..])
+        {
+            // Envoy prefix_rewrite on a redirect: the Location's path is the request's, rewritten as for forwarding.
+            Http1ProxyConnection.WriteRewrittenPath(ref writer, _pathRewrite, request.Path);
+        }
+        else if (_path is null)
         {
             WritePath(ref writer, request.Path);
         }

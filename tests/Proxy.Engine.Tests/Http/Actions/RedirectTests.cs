@@ -107,4 +107,22 @@ public sealed class RedirectTests
         Assert.Equal("http://b.example.com/", response.Header("location"));
         Assert.Equal("no-store", response.Header("cache-control"));
     }
+    [Theory]
+    // Istio HTTPRedirect.prefixRewrite -> Envoy prefix_rewrite on the redirect: the matched prefix of the request's
+    // path is swapped, the rest and the query kept.
+    [InlineData("/v1/items?x=1", "http://a.example.com/v2/items?x=1")]
+    // A path without the prefix is left as it is.
+    [InlineData("/other", "http://a.example.com/other")]
+    public async Task Redirect_PrefixRewrite_RewritesTheRequestPath(string target, string location)
+    {
+        var redirect = new RedirectAction { PathRewrite = PathRewrite.ReplacePrefix("/v1", "/v2") };
+        await using var proxy = await ProxyFixture.StartAsync(new TableRouter().Add("*", "", new HttpRoute("r", []) { Redirect = redirect }), []);
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync($"GET {target} HTTP/1.1\r\nHost: a.example.com\r\n\r\n");
+        var response = await client.ReadResponseAsync();
+
+        Assert.Equal(301, response.Status);
+        Assert.Equal(location, response.Header("location"));
+    }
 }

@@ -87,4 +87,27 @@ public sealed class RewriteTests
         Assert.Equal(1, received.HeaderCount("host"));
         Assert.Equal("internal.svc:9080", received.Header("host"));
     }
+    [Fact]
+    public async Task DestinationAuthorityRewrite_AppliesToItsDestination_AndTheRouteOneWins()
+    {
+        // Envoy weighted_clusters[].host_rewrite_literal; Istio sets a destination's authority there, and the route's
+        // own authority rewrite (on the route action) takes precedence over it.
+        await using var backend = new TestBackend();
+        var cluster = ProxyFixture.Cluster("b", backend.EndPoint);
+        var destination = new WeightedCluster(cluster, 100) { AuthorityRewrite = "dest.internal" };
+        var router = new TableRouter()
+            .Add("*", "/dest", new HttpRoute("dest", [destination]))
+            .Add("*", "/both", new HttpRoute("both", [destination]) { AuthorityRewrite = "route.internal" });
+        await using var proxy = await ProxyFixture.StartAsync(router, [cluster]);
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET /dest HTTP/1.1\r\nHost: a.example.com\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        await client.SendAsync("GET /both HTTP/1.1\r\nHost: a.example.com\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+        var requests = backend.Requests.ToArray();
+        Assert.Equal("dest.internal", requests[0].Header("host"));
+        Assert.Equal("route.internal", requests[1].Header("host"));
+    }
 }
