@@ -18,6 +18,7 @@ namespace Proxy.Benchmarks;
 /// 0 B allocated; a compile under 200 ms.
 /// </remarks>
 [MemoryDiagnoser]
+[MedianColumn]
 public class RouterBenchmark
 {
     private const int Hosts = 1_000;
