@@ -1,11 +1,15 @@
-using Proxy.Engine.Routing;
 using Proxy.Engine.Http;
+using Proxy.Engine.Routing;
 
 namespace Proxy.Istio.Routing;
 
 /// <summary>
 /// One compiled HTTPMatchRequest: every condition must hold. Conditions that depend only on where the route is served
-/// (port, gateways, sourceLabels, sourceNamespace) were decided at compile time and are not here.
+/// (port, gateways, sourceLabels, sourceNamespace) were decided at compile time and are not here. Matches the way
+/// Envoy evaluates the RouteMatch Istio generates (pilot route.go TranslateRouteMatch): <c>uri</c> on the path without
+/// the query, <c>method</c>/<c>authority</c>/<c>scheme</c> as the <c>:method</c>/<c>:authority</c>/<c>:scheme</c>
+/// pseudo-headers, <c>headers</c>/<c>withoutHeaders</c> as Envoy header matchers, <c>queryParams</c> as query
+/// parameter matchers. Never allocates.
 /// </summary>
 internal sealed class RequestMatcher
 {
@@ -20,9 +24,9 @@ internal sealed class RequestMatcher
 
     public ValueMatcher? Authority { get; init; }
 
-    public KeyValueCondition[] Headers { get; init; } = [];
+    public HeaderCondition[] Headers { get; init; } = [];
 
-    public KeyValueCondition[] WithoutHeaders { get; init; } = [];
+    public HeaderCondition[] WithoutHeaders { get; init; } = [];
 
     public KeyValueCondition[] QueryParams { get; init; } = [];
 
@@ -44,14 +48,14 @@ internal sealed class RequestMatcher
             return false;
         }
 
-        if (Scheme is not null && !Scheme.Matches(request.Scheme == "https" ? HttpsScheme : HttpScheme))
+        if (Scheme is not null && !Scheme.Matches(SchemeOf(request)))
         {
             return false;
         }
 
         foreach (var header in Headers)
         {
-            if (!request.TryGetHeader(header.Name, out var value) || !header.Matcher.Matches(value))
+            if (!header.Matches(request))
             {
                 return false;
             }
@@ -59,7 +63,7 @@ internal sealed class RequestMatcher
 
         foreach (var header in WithoutHeaders)
         {
-            if (request.TryGetHeader(header.Name, out var value) && header.Matcher.Matches(value))
+            if (header.Matches(request))
             {
                 return false;
             }
@@ -77,8 +81,16 @@ internal sealed class RequestMatcher
     }
 
     /// <summary>
+    /// Envoy's <c>:scheme</c> for HTTP/1: the downstream connection's (an edge gateway overwrites x-forwarded-proto,
+    /// so a client cannot claim https over plaintext).
+    /// </summary>
+    internal static ReadOnlySpan<byte> SchemeOf(HttpRequestHead request) =>
+        request.Scheme == "https" ? HttpsScheme : HttpScheme;
+
+    /// <summary>
     /// First <c>name[=value]</c> element of an <c>&amp;</c>-separated query with this exact (case-sensitive) name, as
-    /// Envoy's query_parameters matcher sees it: no percent-decoding.
+    /// Envoy's query_parameters matcher sees it: the first value only, no percent-decoding, <c>?name</c> has the
+    /// value "".
     /// </summary>
     internal static bool TryGetQueryParam(ReadOnlySpan<byte> query, ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
     {
@@ -102,5 +114,5 @@ internal sealed class RequestMatcher
     }
 }
 
-/// <summary>A header or query parameter name (UTF-8) and the condition on its value.</summary>
+/// <summary>A query parameter name (UTF-8) and the condition on its value.</summary>
 internal sealed record KeyValueCondition(byte[] Name, ValueMatcher Matcher);

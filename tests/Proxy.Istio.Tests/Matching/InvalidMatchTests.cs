@@ -1,0 +1,69 @@
+namespace Proxy.Istio.Tests.Matching;
+
+/// <summary>
+/// Match conditions Istio's validation rejects (pkg/config/validation virtualservice.go validateHTTPRouteMatchRequest)
+/// are config errors naming the field; the route is not served.
+/// </summary>
+public sealed class InvalidMatchTests
+{
+    private static string[] Errors(string match) => TestConfig.Errors(TestConfig.Docs(TestConfig.Gateway, TestConfig.Backend,
+        TestConfig.VirtualService(MatchTable.RouteYaml(MatchTable.Hit, match))));
+
+    [Theory]
+    // "RE2 style regex-based match": Istio compiles every regex at validation (validateStringRegexp).
+    [InlineData("[{uri: {regex: \"/a(\"}}]", "spec.http[0].match[0].uri.regex: invalid regex \"/a(\"")]
+    [InlineData("[{method: {regex: \"*\"}}]", "spec.http[0].match[0].method.regex: invalid regex \"*\"")]
+    [InlineData("[{authority: {regex: \"a{2,1}\"}}]", "spec.http[0].match[0].authority.regex: invalid regex \"a{2,1}\"")]
+    [InlineData("[{scheme: {regex: \"[a\"}}]", "spec.http[0].match[0].scheme.regex: invalid regex \"[a\"")]
+    [InlineData("[{headers: {x-a: {regex: \"(\"}}}]", "spec.http[0].match[0].headers.x-a.regex: invalid regex \"(\"")]
+    [InlineData("[{withoutHeaders: {x-a: {regex: \"(\"}}}]", "spec.http[0].match[0].withoutHeaders.x-a.regex: invalid regex \"(\"")]
+    [InlineData("[{queryParams: {v: {regex: \"[a\"}}}]", "spec.http[0].match[0].queryParams.v.regex: invalid regex \"[a\"")]
+    [InlineData("[{uri: {prefix: /a}}, {uri: {regex: \"/b(\"}}]", "spec.http[0].match[1].uri.regex: invalid regex \"/b(\"")]
+    // RE2 has no lookarounds or backreferences (RE2 Syntax wiki: "NOT SUPPORTED").
+    [InlineData("[{uri: {regex: \"(?=/a)/ab\"}}]", "spec.http[0].match[0].uri.regex: invalid regex \"(?=/a)/ab\" (RE2 syntax has no backreferences, lookarounds or atomic groups)")]
+    [InlineData("[{headers: {x-a: {regex: \"(a)\\\\1\"}}}]", "spec.http[0].match[0].headers.x-a.regex: invalid regex \"(a)\\1\" (RE2 syntax has no backreferences, lookarounds or atomic groups)")]
+    [InlineData("[{uri: {regex: \"\"}}]", "spec.http[0].match[0].uri.regex: regex must not be empty")]
+    // StringMatch is a oneof: empty for uri, scheme, method or authority (only headers, withoutHeaders and
+    // queryParams give "{}" a meaning: presence), or two kinds at once.
+    [InlineData("[{uri: {}}]", "spec.http[0].match[0].uri: one of exact, prefix or regex is required")]
+    [InlineData("[{scheme: {}}]", "spec.http[0].match[0].scheme: one of exact, prefix or regex is required")]
+    [InlineData("[{method: {}}]", "spec.http[0].match[0].method: one of exact, prefix or regex is required")]
+    [InlineData("[{authority: {}}]", "spec.http[0].match[0].authority: one of exact, prefix or regex is required")]
+    [InlineData("[{headers: {x-a: {exact: a, regex: b}}}]", "spec.http[0].match[0].headers.x-a: only one of exact, prefix or regex may be set")]
+    public void Build_InvalidMatch_ErrorWithFieldPath(string match, string expected)
+    {
+        var error = Assert.Single(Errors(match));
+
+        Assert.StartsWith("test.yaml[3] VirtualService default/vs: " + expected, error, StringComparison.Ordinal);
+    }
+
+    [Theory(Skip = "pending parser change: these are accepted today (see the report of the router work for issue 4)")]
+    // validateStringMatch: "prefix string match should not be empty" (uri alone allows an empty prefix).
+    [InlineData("[{headers: {x-a: {prefix: \"\"}}}]", "spec.http[0].match[0].headers.x-a.prefix")]
+    [InlineData("[{authority: {prefix: \"\"}}]", "spec.http[0].match[0].authority.prefix")]
+    // validateHTTPRouteMatchRequest: "header match x-a cannot be null".
+    [InlineData("[{headers: {x-a: }}]", "spec.http[0].match[0].headers.x-a")]
+    // ValidateHTTPHeaderNameOrJwtClaimRoute: "header name ... is not a valid header name".
+    [InlineData("[{headers: {\"bad name\": {exact: a}}}]", "spec.http[0].match[0].headers.bad name")]
+    // Go's regexp (RE2 syntax) rejects an unbalanced ')'; here it closes the ^(?:...)$ wrapper and unanchors the rest.
+    [InlineData("[{uri: {regex: \"/x)|(/y\"}}]", "spec.http[0].match[0].uri.regex")]
+    // validateStringRegexp: "regex is too large, max length allowed is 1024".
+    [InlineData("[{uri: {regex: \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]", "spec.http[0].match[0].uri.regex")]
+    public void Build_InvalidInIstio_ErrorWithFieldPath(string match, string path)
+    {
+        var error = Assert.Single(Errors(match));
+
+        Assert.Contains("VirtualService default/vs: " + path + ":", error, StringComparison.Ordinal);
+    }
+
+    // withoutHeaders is the one place a regex "*" is valid: "`*` is NOT a RE2 style regex, it will be translated as
+    // present_match" (validateHTTPRouteMatchRequest, translateHeaderMatch).
+    [Fact(Skip = "pending parser change: a withoutHeaders regex \"*\" is rejected as an invalid regex today")]
+    public void Route_WithoutHeadersRegexStar_Presence()
+    {
+        var router = MatchTable.RouterWithMatch("[{withoutHeaders: {x-debug: {regex: \"*\"}}}]");
+
+        Assert.True(MatchTable.Hits(router, "/"));
+        Assert.False(MatchTable.Hits(router, "/", headers: "x-debug: 1"));
+    }
+}
