@@ -78,7 +78,7 @@ internal sealed partial class IstioCompiler
     /// <summary>
     /// The route entries a VirtualService contributes to one virtual host of one server: one per match block that
     /// holds where the route is served (Istio TranslateRoute's port and sourceMatchHTTP checks), or one catch-all for
-    /// a route without match blocks.
+    /// a route without match blocks. The VirtualService's routes end at the first catch-all served here.
     /// </summary>
     private void AddEntries(List<RouteEntry> entries, CompiledVirtualService compiled, GatewayConfig gateway, ServerConfig server, int port)
     {
@@ -97,7 +97,7 @@ internal sealed partial class IstioCompiler
             if (config.Matches.Count == 0)
             {
                 entries.Add(new RouteEntry(null, route.For(null, port, serverHasTls), IsCatchAll: true));
-                continue;
+                return;
             }
 
             foreach (var match in config.Matches)
@@ -114,6 +114,12 @@ internal sealed partial class IstioCompiler
                 }
 
                 entries.Add(new RouteEntry(matcher, route.For(match, port, serverHasTls), match.IsCatchAll));
+                if (match.IsCatchAll)
+                {
+                    // BuildHTTPRoutesForVirtualService: "This is a catch all path. Routes are matched in order, so we
+                    // will never go beyond this match". Later routes must not survive to be sorted before it.
+                    return;
+                }
             }
         }
     }

@@ -39,7 +39,9 @@ internal sealed record GatewayRef(string Namespace, string Name)
 /// </summary>
 internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<HttpMatchConfig> Matches, IReadOnlyList<RouteDestinationConfig> Destinations, bool HasInvalidMatch = false)
 {
-    public bool MatchesEverything => !HasInvalidMatch && (Matches.Count == 0 || Matches.Any(static m => m.IsCatchAll));
+    /// <summary>Whether the route takes every request on every listener: Istio stops translating a VirtualService's
+    /// routes after it (BuildHTTPRoutesForVirtualService).</summary>
+    public bool MatchesEverything => !HasInvalidMatch && (Matches.Count == 0 || Matches.Any(static m => m.IsCatchAllEverywhere));
 
     public string Path => $"spec.http[{Index}]";
 
@@ -91,11 +93,20 @@ internal sealed record HttpMatchConfig(
     /// <summary>Whether <c>gateways</c> listed the reserved <c>mesh</c> (which <see cref="Gateways"/> leaves out).</summary>
     public bool GatewaysIncludeMesh { get; init; }
 
-    /// <summary>Istio's isCatchAllMatch: only <c>uri: {prefix: /}</c> (or regex <c>.*</c>) and nothing else.</summary>
+    /// <summary>
+    /// Istio IsCatchAllRoute on the Envoy route this match becomes (pilot route.go): the path is prefix <c>/</c>
+    /// (also when <c>uri</c> is absent, as in <c>- {}</c>) or regex <c>.*</c>, and there are no header matchers (which
+    /// <c>scheme</c>, <c>method</c>, <c>authority</c>, <c>headers</c> and <c>withoutHeaders</c> become) and no query
+    /// parameter matchers. <c>port</c>, <c>gateways</c>, <c>sourceLabels</c> and <c>sourceNamespace</c> decide whether
+    /// the route is generated at all, so they do not count, nor does <c>ignoreUriCase</c>.
+    /// </summary>
     public bool IsCatchAll =>
-        Uri is { Kind: StringMatchKind.Prefix, Value: "/" } or { Kind: StringMatchKind.Regex, Value: ".*" } &&
+        Uri is null or { Kind: StringMatchKind.Prefix, Value: "/" } or { Kind: StringMatchKind.Regex, Value: ".*" } &&
         Scheme is null && Method is null && Authority is null && Headers.Count == 0 && WithoutHeaders.Count == 0 &&
-        QueryParams.Count == 0 && Port is null && Gateways is null && SourceLabels is null && SourceNamespace is null;
+        QueryParams.Count == 0;
+
+    /// <summary>A catch-all wherever the route is served: no condition on the port, gateway or source either.</summary>
+    public bool IsCatchAllEverywhere => IsCatchAll && Port is null && Gateways is null && SourceLabels is null && SourceNamespace is null;
 }
 
 internal enum StringMatchKind

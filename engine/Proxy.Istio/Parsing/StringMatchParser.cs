@@ -1,9 +1,29 @@
+using System.Text;
 using System.Text.RegularExpressions;
 using Proxy.Istio.Loading;
 using Proxy.Istio.Model;
 using YamlDotNet.RepresentationModel;
 
 namespace Proxy.Istio.Parsing;
+
+/// <summary>
+/// Where a StringMatch appears, which decides what Istio accepts there (pkg/config/validation virtualservice.go
+/// validateHTTPRouteMatchRequest) and what it becomes (pilot route.go translateHeaderMatch, translateQueryParamMatch).
+/// </summary>
+internal enum StringMatchSite
+{
+    /// <summary><c>uri</c>: "uri allows empty prefix match" (Envoy's path prefix), no <c>{}</c>.</summary>
+    Uri,
+
+    /// <summary><c>scheme</c>, <c>method</c>, <c>authority</c> and CORS origins: a non-empty prefix, no <c>{}</c>.</summary>
+    Attribute,
+
+    /// <summary><c>headers</c> and <c>queryParams</c>: <c>{}</c> is presence.</summary>
+    KeyValue,
+
+    /// <summary><c>withoutHeaders</c>: <c>{}</c> and <c>regex: "*"</c> are presence (validation skips the "*").</summary>
+    WithoutHeader,
+}
 
 /// <summary>Istio StringMatch: exactly one of <c>exact</c>, <c>prefix</c>, <c>regex</c>; regexes are RE2 full-string matches.</summary>
 internal static class StringMatchParser
@@ -12,10 +32,18 @@ internal static class StringMatchParser
     // rejects constructs RE2 lacks (backreferences, lookarounds) at load time.
     private const RegexOptions Options = RegexOptions.NonBacktracking | RegexOptions.CultureInvariant;
 
-    /// <summary>Parses a StringMatch; <paramref name="allowEmpty"/> lets <c>{}</c> mean "present" (headers, query params).</summary>
-    public static StringMatchConfig? Parse(YamlNode? node, string path, NodeReader reader, bool allowEmpty, out bool valid, bool allowPrefix = true)
+    // validateStringRegexp: "regex is too large, max length allowed is 1024" (Go len: UTF-8 bytes), an approximation
+    // of Envoy's re2.max_program_size.
+    private const int MaxRegexBytes = 1024;
+
+    /// <summary>
+    /// Parses a StringMatch; null with <paramref name="valid"/> true means presence (<c>{}</c>, a null value, or
+    /// <c>regex: "*"</c> in withoutHeaders: Istio canBeConvertedToPresentMatch), which only key-value sites allow.
+    /// </summary>
+    public static StringMatchConfig? Parse(YamlNode? node, string path, NodeReader reader, StringMatchSite site, out bool valid)
     {
         valid = true;
+        var allowEmpty = site is StringMatchSite.KeyValue or StringMatchSite.WithoutHeader;
         var errorsBefore = reader.ErrorCount;
         var fields = reader.Mapping(node, path, ["exact", "prefix", "regex"]);
         if (fields is null)
@@ -29,7 +57,7 @@ internal static class StringMatchParser
         {
             if (node is YamlMappingNode { Children.Count: 0 })
             {
-                // "{}": presence only where allowed (headers, query parameters).
+                // "{}": presence only where allowed (headers, withoutHeaders, query parameters).
                 if (!allowEmpty)
                 {
                     reader.Error(path, "one of exact, prefix or regex is required");
@@ -66,19 +94,27 @@ internal static class StringMatchParser
 
         if (fields.Has("prefix"))
         {
-            if (!allowPrefix)
+            var prefix = reader.String(fields["prefix"], fields.PathOf("prefix"));
+            if (prefix is { Length: 0 } && site != StringMatchSite.Uri)
             {
-                reader.Error(fields.PathOf("prefix"), "prefix is not supported here; use exact or regex");
-                valid = false;
-                return null;
+                // validateStringMatch: "prefix string match should not be empty" (Envoy's StringMatcher prefix has
+                // min_len 1; only the route's path prefix may be empty).
+                reader.Error(fields.PathOf("prefix"), "prefix string match should not be empty");
+                prefix = null;
             }
 
-            var prefix = reader.String(fields["prefix"], fields.PathOf("prefix"));
             valid = prefix is not null;
             return prefix is null ? null : new StringMatchConfig(StringMatchKind.Prefix, prefix, null);
         }
 
         var pattern = reader.String(fields["regex"], fields.PathOf("regex"));
+        if (pattern == "*" && site == StringMatchSite.WithoutHeader)
+        {
+            // "`*` is NOT a RE2 style regex, it will be translated as present_match" (validateHTTPRouteMatchRequest,
+            // canBeConvertedToPresentMatch). Elsewhere validation compiles it and fails.
+            return null;
+        }
+
         var regex = pattern is null ? null : CompileRegex(pattern, fields.PathOf("regex"), reader, ignoreCase: false);
         valid = regex is not null;
         return regex is null ? null : new StringMatchConfig(StringMatchKind.Regex, pattern!, regex);
@@ -92,6 +128,12 @@ internal static class StringMatchParser
             return null;
         }
 
+        if (Encoding.UTF8.GetByteCount(pattern) > MaxRegexBytes)
+        {
+            reader.Error(path, $"regex is too large, max length allowed is {MaxRegexBytes}");
+            return null;
+        }
+
         // Full-string match, as Envoy's safe_regex does.
         var anchored = "^(?:" + pattern + ")$";
         var key = ignoreCase ? "i:" + anchored : "c:" + anchored;
@@ -102,6 +144,9 @@ internal static class StringMatchParser
 
         try
         {
+            // The pattern alone first, as Go's regexp.Compile sees it: an unbalanced ")" would otherwise close the
+            // wrapper's group and leave the rest unanchored ("/x)|(/y" becomes "^(?:/x)|(/y)$").
+            _ = new Regex(pattern, Options);
             var regex = new Regex(anchored, ignoreCase ? Options | RegexOptions.IgnoreCase : Options);
             reader.RegexCache[key] = regex;
             return regex;

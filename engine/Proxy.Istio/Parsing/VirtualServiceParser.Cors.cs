@@ -75,7 +75,7 @@ internal static partial class VirtualServiceParser
         var result = new List<ValueMatcher>();
         foreach (var (item, itemPath) in reader.Sequence(node, path) ?? [])
         {
-            var match = StringMatchParser.Parse(item, itemPath, reader, allowEmpty: false, out var valid);
+            var match = StringMatchParser.Parse(item, itemPath, reader, StringMatchSite.Attribute, out var valid);
             if (!valid || match is null)
             {
                 if (valid)

@@ -1,3 +1,4 @@
+using Proxy.Engine.Routing;
 using Proxy.Istio.Hosts;
 using Proxy.Istio.Loading;
 using Proxy.Istio.Model;
@@ -261,24 +262,23 @@ internal static partial class VirtualServiceParser
 
         var ok = true;
         var ignoreUriCase = reader.Bool(match["ignoreUriCase"], match.PathOf("ignoreUriCase")) ?? false;
-        var uri = StringMatchParser.Parse(match["uri"], match.PathOf("uri"), reader, allowEmpty: false, out var v1);
+        var uri = StringMatchParser.Parse(match["uri"], match.PathOf("uri"), reader, StringMatchSite.Uri, out var v1);
         if (uri is { Kind: StringMatchKind.Regex } && ignoreUriCase)
         {
             // "The case will be ignored only in the case of exact and prefix URI matches."
             reader.Warning(match.PathOf("ignoreUriCase"), "applies to exact and prefix uri matches only; the regex stays case-sensitive");
         }
 
-        var scheme = StringMatchParser.Parse(match["scheme"], match.PathOf("scheme"), reader, allowEmpty: false, out var v2);
-        var method = StringMatchParser.Parse(match["method"], match.PathOf("method"), reader, allowEmpty: false, out var v3);
-        var authority = StringMatchParser.Parse(match["authority"], match.PathOf("authority"), reader, allowEmpty: false, out var v4);
+        var scheme = StringMatchParser.Parse(match["scheme"], match.PathOf("scheme"), reader, StringMatchSite.Attribute, out var v2);
+        var method = StringMatchParser.Parse(match["method"], match.PathOf("method"), reader, StringMatchSite.Attribute, out var v3);
+        var authority = StringMatchParser.Parse(match["authority"], match.PathOf("authority"), reader, StringMatchSite.Attribute, out var v4);
         ok &= v1 && v2 && v3 && v4;
-        var headers = ParseKeyValueMatches(match["headers"], match.PathOf("headers"), reader, lowerCaseNames: true, allowPrefix: true, ref ok);
-        var withoutHeaders = ParseKeyValueMatches(match["withoutHeaders"], match.PathOf("withoutHeaders"), reader, lowerCaseNames: true, allowPrefix: true, ref ok);
+        var headers = ParseKeyValueMatches(match["headers"], match.PathOf("headers"), reader, KeyValueKind.Header, ref ok);
+        var withoutHeaders = ParseKeyValueMatches(match["withoutHeaders"], match.PathOf("withoutHeaders"), reader, KeyValueKind.WithoutHeader, ref ok);
 
-        // queryParams: "exact: \"\"" or an empty match is presence; "prefix match is not supported" (virtual_service.proto).
-        var queryParams = ParseKeyValueMatches(match["queryParams"], match.PathOf("queryParams"), reader, lowerCaseNames: false, allowPrefix: false, ref ok)
-            .Select(q => q.Match is { Kind: StringMatchKind.Exact, Value: "" } ? q with { Match = null } : q)
-            .ToList();
+        // queryParams: translateQueryParamMatch makes {} presence and anything else an Envoy StringMatcher, so
+        // exact "" matches the empty value only; prefix is supported since istio/api#2712.
+        var queryParams = ParseKeyValueMatches(match["queryParams"], match.PathOf("queryParams"), reader, KeyValueKind.QueryParam, ref ok);
         var port = reader.Int(match["port"], match.PathOf("port"), 1, 65535);
         var includesMesh = false;
         var gateways = match.Has("gateways") ? ReadMatchGateways(meta, match, reader, out includesMesh) : null;
@@ -300,7 +300,20 @@ internal static partial class VirtualServiceParser
         return ReadGatewayRefs(meta, match["gateways"], match.PathOf("gateways"), reader, out includesMesh) ?? [];
     }
 
-    private static List<KeyValueMatchConfig> ParseKeyValueMatches(YamlNode? node, string path, NodeReader reader, bool lowerCaseNames, bool allowPrefix, ref bool ok)
+    /// <summary>Which map of an HTTPMatchRequest <see cref="ParseKeyValueMatches"/> reads.</summary>
+    private enum KeyValueKind
+    {
+        Header,
+        WithoutHeader,
+        QueryParam,
+    }
+
+    /// <summary>
+    /// <c>headers</c>, <c>withoutHeaders</c> or <c>queryParams</c>: names to StringMatches, as Istio's
+    /// validateHTTPRouteMatchRequest checks them. Header names are lower-cased (HTTP field names are
+    /// case-insensitive); query parameter names are matched as written.
+    /// </summary>
+    private static List<KeyValueMatchConfig> ParseKeyValueMatches(YamlNode? node, string path, NodeReader reader, KeyValueKind kind, ref bool ok)
     {
         var result = new List<KeyValueMatchConfig>();
         if (NodeReader.IsNull(node))
@@ -315,6 +328,7 @@ internal static partial class VirtualServiceParser
             return result;
         }
 
+        var isHeader = kind != KeyValueKind.QueryParam;
         foreach (var (keyNode, value) in mapping.Children)
         {
             var name = (keyNode as YamlScalarNode)?.Value;
@@ -326,19 +340,66 @@ internal static partial class VirtualServiceParser
             }
 
             var itemPath = NodeReader.Join(path, name);
+            if (isHeader && MatchHeaderNameProblem(name) is { } problem)
+            {
+                reader.Error(itemPath, problem);
+                ok = false;
+                continue;
+            }
 
-            // "{}" or an empty value: presence only.
-            var match = StringMatchParser.Parse(value, itemPath, reader, allowEmpty: true, out var valid, allowPrefix);
+            if (isHeader && IsJwtClaimName(name))
+            {
+                reader.Warning(itemPath, "JWT claim routing needs RequestAuthentication, which this proxy does not implement; no request carries the claim");
+            }
+
+            if (kind == KeyValueKind.Header && NodeReader.IsNull(value))
+            {
+                // validateHTTPRouteMatchRequest: "header match %v cannot be null" (withoutHeaders and queryParams
+                // read a null match as presence: canBeConvertedToPresentMatch).
+                reader.Error(itemPath, $"header match {name} cannot be null; use {{}} to match presence");
+                ok = false;
+                continue;
+            }
+
+            var site = kind == KeyValueKind.WithoutHeader ? StringMatchSite.WithoutHeader : StringMatchSite.KeyValue;
+            var match = StringMatchParser.Parse(value, itemPath, reader, site, out var valid);
             if (!valid)
             {
                 ok = false;
                 continue;
             }
 
-            result.Add(new KeyValueMatchConfig(lowerCaseNames ? name.ToLowerInvariant() : name, match));
+            result.Add(new KeyValueMatchConfig(isHeader ? name.ToLowerInvariant() : name, match));
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// Istio ValidateHTTPHeaderNameOrJwtClaimRoute: an HTTP token, one of the pseudo-headers, or a JWT claim
+    /// (<see cref="IsJwtClaimName"/>).
+    /// </summary>
+    private static string? MatchHeaderNameProblem(string name) =>
+        name is ":method" or ":scheme" or ":authority" or ":path" or ":status" || IsJwtClaimName(name) ||
+        HeaderOperations.Problem(name, string.Empty) is null
+            ? null
+            : $"header name {name} is not a valid header name";
+
+    /// <summary>
+    /// Istio jwt.ToRoutingClaim: <c>@request.auth.claims</c> (any case) then <c>.a.b</c> or <c>[a][b]</c>. Istio
+    /// matches these against RequestAuthentication's claims metadata, which this proxy has not got, so no request
+    /// carries such a "header".
+    /// </summary>
+    private static bool IsJwtClaimName(string name)
+    {
+        const string Prefix = "@request.auth.claims";
+        if (!name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        var rest = name.AsSpan(Prefix.Length);
+        return (rest.Length > 1 && rest[0] == '.') || (rest.Length > 2 && rest[0] == '[' && rest[^1] == ']');
     }
 
     /// <summary>HTTPRouteDestination (<paramref name="http"/>) or the L4 RouteDestination, which has no headers.</summary>

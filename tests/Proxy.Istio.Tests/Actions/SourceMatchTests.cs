@@ -9,10 +9,9 @@ namespace Proxy.Istio.Tests.Actions;
 public sealed class SourceMatchTests
 {
     [Theory]
-    [InlineData(null, "{sourceLabels: {app: reviews}}", true)]
-    [InlineData("istio=ingressgateway", "{sourceLabels: {istio: ingressgateway}}", true)]
-    [InlineData("istio=ingressgateway", "{sourceLabels: {istio: egressgateway}}", false)]
-    [InlineData("istio=ingressgateway", "{sourceLabels: {istio: egressgateway}, gateways: [gw]}", true)]
+    // sourceLabels alone: Matching/SourceLabelsMatchTests. Both conditions: each must hold.
+    [InlineData("istio=ingressgateway", "{sourceLabels: {istio: ingressgateway}, sourceNamespace: default}", true)]
+    [InlineData("istio=ingressgateway", "{sourceLabels: {istio: egressgateway}, sourceNamespace: default}", false)]
     [InlineData(null, "{sourceNamespace: istio-system}", false)]
     [InlineData(null, "{sourceNamespace: istio-system, gateways: [gw]}", true)]
     [InlineData(null, "{sourceNamespace: default, gateways: [other]}", false)]

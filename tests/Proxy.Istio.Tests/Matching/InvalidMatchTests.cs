@@ -37,18 +37,25 @@ public sealed class InvalidMatchTests
         Assert.StartsWith("test.yaml[3] VirtualService default/vs: " + expected, error, StringComparison.Ordinal);
     }
 
-    [Theory(Skip = "pending parser change: these are accepted today (see the report of the router work for issue 4)")]
+    [Theory]
     // validateStringMatch: "prefix string match should not be empty" (uri alone allows an empty prefix).
     [InlineData("[{headers: {x-a: {prefix: \"\"}}}]", "spec.http[0].match[0].headers.x-a.prefix")]
     [InlineData("[{authority: {prefix: \"\"}}]", "spec.http[0].match[0].authority.prefix")]
+    [InlineData("[{withoutHeaders: {x-a: {prefix: \"\"}}}]", "spec.http[0].match[0].withoutHeaders.x-a.prefix")]
+    [InlineData("[{method: {prefix: \"\"}}]", "spec.http[0].match[0].method.prefix")]
     // validateHTTPRouteMatchRequest: "header match x-a cannot be null".
     [InlineData("[{headers: {x-a: }}]", "spec.http[0].match[0].headers.x-a")]
     // ValidateHTTPHeaderNameOrJwtClaimRoute: "header name ... is not a valid header name".
     [InlineData("[{headers: {\"bad name\": {exact: a}}}]", "spec.http[0].match[0].headers.bad name")]
+    [InlineData("[{withoutHeaders: {\"x(a)\": {}}}]", "spec.http[0].match[0].withoutHeaders.x(a)")]
+    [InlineData("[{headers: {\":other\": {}}}]", "spec.http[0].match[0].headers.:other")]
+    // "*" means presence in withoutHeaders only: elsewhere validateStringRegexp compiles it, and Go's regexp fails
+    // ("missing argument to repetition operator"), although translateHeaderMatch would have made it presence.
+    [InlineData("[{headers: {x-a: {regex: \"*\"}}}]", "spec.http[0].match[0].headers.x-a.regex")]
+    [InlineData("[{queryParams: {v: {regex: \"*\"}}}]", "spec.http[0].match[0].queryParams.v.regex")]
     // Go's regexp (RE2 syntax) rejects an unbalanced ')'; here it closes the ^(?:...)$ wrapper and unanchors the rest.
     [InlineData("[{uri: {regex: \"/x)|(/y\"}}]", "spec.http[0].match[0].uri.regex")]
-    // validateStringRegexp: "regex is too large, max length allowed is 1024".
-    [InlineData("[{uri: {regex: \"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}]", "spec.http[0].match[0].uri.regex")]
+    [InlineData("[{headers: {x-a: {regex: \"a)|(b\"}}}]", "spec.http[0].match[0].headers.x-a.regex")]
     public void Build_InvalidInIstio_ErrorWithFieldPath(string match, string path)
     {
         var error = Assert.Single(Errors(match));
@@ -56,9 +63,34 @@ public sealed class InvalidMatchTests
         Assert.Contains("VirtualService default/vs: " + path + ":", error, StringComparison.Ordinal);
     }
 
+    // validateStringRegexp: "regex is too large, max length allowed is 1024" (Go len, so UTF-8 bytes), for every
+    // regex. 1,024 bytes is still accepted.
+    [Theory]
+    [InlineData(1023, 1, true)]
+    [InlineData(1024, 1, false)]
+    [InlineData(511, 2, true)]
+    [InlineData(512, 2, false)]
+    public void Build_RegexLength_LimitedTo1024Bytes(int repeat, int charBytes, bool accepted)
+    {
+        // "/" then repeat characters of charBytes UTF-8 bytes each ("é" is two).
+        var pattern = "/" + new string(charBytes == 1 ? 'a' : '\u00e9', repeat);
+        var errors = Errors($"[{{uri: {{regex: \"{pattern}\"}}}}, {{headers: {{x-a: {{regex: \"{pattern}\"}}}}}}]");
+
+        if (accepted)
+        {
+            Assert.Empty(errors);
+        }
+        else
+        {
+            Assert.Collection(errors,
+                e => Assert.EndsWith("spec.http[0].match[0].uri.regex: regex is too large, max length allowed is 1024", e, StringComparison.Ordinal),
+                e => Assert.EndsWith("spec.http[0].match[1].headers.x-a.regex: regex is too large, max length allowed is 1024", e, StringComparison.Ordinal));
+        }
+    }
+
     // withoutHeaders is the one place a regex "*" is valid: "`*` is NOT a RE2 style regex, it will be translated as
     // present_match" (validateHTTPRouteMatchRequest, translateHeaderMatch).
-    [Fact(Skip = "pending parser change: a withoutHeaders regex \"*\" is rejected as an invalid regex today")]
+    [Fact]
     public void Route_WithoutHeadersRegexStar_Presence()
     {
         var router = MatchTable.RouterWithMatch("[{withoutHeaders: {x-debug: {regex: \"*\"}}}]");

@@ -67,6 +67,48 @@ public sealed class MatchPrecedenceTests
         Assert.Equal(expected, RouteName(TestConfig.Router(TestConfig.BuildValid(yaml)), target, host: "shop.example.com"));
     }
 
+    // Istio IsCatchAllRoute judges the Envoy route a match becomes: path prefix "/" (what a match without uri gets, so
+    // "- {}" too) or regex ".*", with no header or query parameter matchers. port, gateways, sourceLabels and
+    // sourceNamespace only decide whether the route is generated, and ignoreUriCase is not looked at, so they leave a
+    // catch-all a catch-all; scheme, method and authority become header matchers. SortVHostRoutes then moves
+    // catch-alls after default/b's /api route although default/a comes first.
+    [Theory]
+    [InlineData("[{}]", "b-api")]
+    [InlineData("[{uri: {prefix: /}, ignoreUriCase: true}]", "b-api")]
+    [InlineData("[{port: 80}]", "b-api")]
+    [InlineData("[{gateways: [gw], name: all}]", "b-api")]
+    [InlineData("[{uri: {regex: \".*\"}, sourceNamespace: default}]", "b-api")]
+    [InlineData("[{method: {exact: GET}}]", Hit)]
+    [InlineData("[{uri: {prefix: /}, queryParams: {v: {}}}]", Hit)]
+    [InlineData("[{withoutHeaders: {x-a: {}}}]", Hit)]
+    public void Route_CatchAllMatch_SortedAfterOtherVirtualServices(string match, string expected)
+    {
+        var yaml = TestConfig.Docs(TestConfig.Gateway, TestConfig.Backend,
+            Vs("a", "default", "[shop.example.com]", RouteYaml(Hit, match)),
+            Vs("b", "default", "[shop.example.com]", RouteYaml("b-api", "[{uri: {prefix: /api}}]")));
+        var router = TestConfig.Router(TestConfig.BuildValid(yaml));
+
+        Assert.StartsWith(expected, RouteName(router, "/api?v", host: "shop.example.com"), StringComparison.Ordinal);
+        Assert.StartsWith(Hit, RouteName(router, "/other?v", host: "shop.example.com"), StringComparison.Ordinal);
+    }
+
+    // BuildHTTPRoutesForVirtualService stops at the first catch-all route it generates ("Routes are matched in order,
+    // so we will never go beyond this match"), so a-api never reaches the table to be sorted before the catch-all.
+    // Whether the catch-all is generated depends on the listener: {port: 81} is not, on port 80, and a-api stays.
+    [Theory]
+    [InlineData("[{port: 80}]", "/api", "b-api")]
+    [InlineData("[{port: 80}]", "/x", "a-all")]
+    [InlineData("[{port: 81}]", "/api", "a-api")]
+    [InlineData("[{port: 81}]", "/x", null)]
+    public void Route_RoutesAfterACatchAll_NotGenerated(string match, string target, string? expected)
+    {
+        var yaml = TestConfig.Docs(TestConfig.Gateway, TestConfig.Backend,
+            Vs("a", "default", "[shop.example.com]", RouteYaml("a-all", match), RouteYaml("a-api", "[{uri: {prefix: /api}}]")),
+            Vs("b", "default", "[shop.example.com]", RouteYaml("b-api", "[{uri: {prefix: /api}}]")));
+
+        Assert.Equal(expected, RouteName(TestConfig.Router(TestConfig.BuildValid(yaml)), target, host: "shop.example.com"));
+    }
+
     // Envoy virtual host selection (route_components.proto VirtualHost.domains): exact names first, then suffix
     // wildcards, longest first, then "*"; "the wildcard will not match the empty string", so *.example.com needs a
     // label before .example.com but matches deeper names. Host names compare case-insensitively (RFC 9110 4.2.3) and

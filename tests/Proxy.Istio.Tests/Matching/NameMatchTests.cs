@@ -17,7 +17,7 @@ public sealed class NameMatchTests
         Assert.Equal(matched, router.Route(Request(target)) is not null);
     }
 
-    [Fact(Skip = "pending compiler change: the route name does not include the match name yet")]
+    [Fact]
     public void Route_NamedMatch_RouteNameConcatenated()
     {
         var router = RouterWithMatch("[{name: api, uri: {prefix: /a}}, {uri: {prefix: /b}}]");

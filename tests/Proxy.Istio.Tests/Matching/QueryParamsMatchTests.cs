@@ -30,6 +30,9 @@ public sealed class QueryParamsMatchTests
     [InlineData("{v: {}}", "/?x=1&v=3", true)]
     [InlineData("{v: {}}", "/?v", true)]
     [InlineData("{v: {}}", "/?x=1", false)]
+    // ... and so is a null match (canBeConvertedToPresentMatch(nil)).
+    [InlineData("{v: }", "/?v=3", true)]
+    [InlineData("{v: }", "/?x=1", false)]
     // "For a query parameter like "?key", the map key would be "key" and the string match could be defined as
     // exact: """.
     [InlineData("{v: {exact: \"\"}}", "/?v", true)]
@@ -43,8 +46,9 @@ public sealed class QueryParamsMatchTests
         Assert.Equal(hit, Hits(RouterWithMatch($"[{{queryParams: {queryParams}}}]"), target));
     }
 
-    // exact "" is Envoy's StringMatcher exact on the empty value: "?key=abc" has a value, so it does not match.
-    [Fact(Skip = "pending parser change: VirtualServiceParser turns exact \"\" into presence, so ?v=abc matches")]
+    // translateQueryParamMatch makes only a missing match, {} or regex "*" a present_match; exact "" goes through
+    // ConvertToEnvoyMatch to a StringMatcher exact "", which "?key=abc" does not satisfy.
+    [Fact]
     public void Route_QueryParamExactEmpty_NotMatchedByAValue()
     {
         Assert.False(Hits(RouterWithMatch("[{queryParams: {v: {exact: \"\"}}}]"), "/?v=abc"));
@@ -52,7 +56,7 @@ public sealed class QueryParamsMatchTests
 
     // "For a query parameter like "?key=abc" or "?key=abx", the map key would be "key" and the string match could be
     // defined as prefix: "ab"" (istio/api#2712, 2023, replaced "prefix matching is currently not supported").
-    [Fact(Skip = "pending parser change: VirtualServiceParser still rejects prefix in queryParams")]
+    [Fact]
     public void Route_QueryParamPrefix_Matched()
     {
         var router = RouterWithMatch("[{queryParams: {key: {prefix: ab}}}]");

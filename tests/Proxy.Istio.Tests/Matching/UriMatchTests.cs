@@ -48,6 +48,9 @@ public sealed class UriMatchTests
     [InlineData("/ab|/cd", "/cd", true)]
     [InlineData("/ab|/cd", "/ab", true)]
     [InlineData("/ab|/cd", "/ax", false)]
+    // The whole alternation is anchored (safe_regex matches the full string): neither branch may match a part.
+    [InlineData("/ab|/cd", "/abx", false)]
+    [InlineData("/ab|/cd", "/x/cd", false)]
     [InlineData("(/a)?/b", "/b", true)]
     [InlineData("(/a)*/b", "/a/a/b", true)]
     [InlineData("/ab*", "/a", true)]

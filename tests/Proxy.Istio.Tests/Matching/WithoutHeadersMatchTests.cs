@@ -15,6 +15,9 @@ public sealed class WithoutHeadersMatchTests
     [InlineData("{x-debug: {}}", "", true)]
     [InlineData("{x-debug: {}}", "x-debug: 1", false)]
     [InlineData("{x-debug: {}}", "X-Debug:", false)]
+    // A null match is presence too (canBeConvertedToPresentMatch(nil); validation only rejects null under headers).
+    [InlineData("{x-debug: }", "", true)]
+    [InlineData("{x-debug: }", "x-debug: 1", false)]
     // A value rule: a missing header is "", which "1" does not match, so the route matches.
     [InlineData("{x-debug: {exact: \"1\"}}", "", true)]
     [InlineData("{x-debug: {exact: \"1\"}}", "x-debug: 2", true)]
