@@ -337,7 +337,7 @@ internal sealed partial class Http1ProxyConnection
 
     /// <summary>
     /// Writes the request head for the upstream (or, with <paramref name="mirror"/>, for a mirror copy): origin-form
-    /// target with the route's path rewrite, HTTP/1.1, hop-by-hop fields removed (RFC 9110 7.6.1: Connection and the
+    /// target with the normalised path and the route's path rewrite, HTTP/1.1, hop-by-hop fields removed (RFC 9110 7.6.1: Connection and the
     /// fields it names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade unless upgrading; Expect,
     /// since we answer 100-continue ourselves), Host (rewritten, or with the <c>-shadow</c> suffix for a mirror), then
     /// x-forwarded-for (appended), x-forwarded-proto (set) and x-request-id (kept, else generated), as an Istio
@@ -371,6 +371,16 @@ internal sealed partial class Http1ProxyConnection
             {
                 writer.WriteByte((byte)'?');
                 writer.Write(request.Query);
+            }
+        }
+        else if (request.PathNormalized)
+        {
+            // Envoy forwards the :path it normalised; the query goes on as sent, its '?' included even when empty.
+            writer.Write(request.Path);
+            var queryStart = target.IndexOf((byte)'?');
+            if (queryStart >= 0)
+            {
+                writer.Write(target[queryStart..]);
             }
         }
         else

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Text;
 using Proxy.Protocols.Http1;
 
@@ -57,10 +58,18 @@ public sealed class HttpRequestHead
     /// <summary>The method token as sent (e.g. <c>GET</c>, or a custom method).</summary>
     public ReadOnlySpan<byte> MethodToken => Slice(_methodToken);
 
-    /// <summary>The request-target as sent.</summary>
+    /// <summary>
+    /// The request-target exactly as sent, before path normalisation: for logs and diagnostics. Route on
+    /// <see cref="Path"/> and <see cref="Query"/>; the upstream receives the normalised path.
+    /// </summary>
     public ReadOnlySpan<byte> Target => Slice(_target);
 
-    /// <summary>The path of the target, without the query (for absolute-form targets, without scheme and authority).</summary>
+    /// <summary>
+    /// The path of the target, without the query (for absolute-form targets, without scheme and authority), normalised
+    /// as an Istio gateway's Envoy does before routing (see <see cref="PathNormalizer"/>): dot segments removed,
+    /// backslashes made slashes, escaped unreserved characters decoded. This is what routes match and what is
+    /// forwarded. <c>*</c> and CONNECT's empty path are left alone.
+    /// </summary>
     public ReadOnlySpan<byte> Path => Slice(_path);
 
     /// <summary>The query string after '?', without the '?'; empty when absent.</summary>
@@ -84,6 +93,9 @@ public sealed class HttpRequestHead
 
     /// <summary>An absolute-form target without a path (<c>http://host</c>); <see cref="Path"/> then reads "/".</summary>
     internal bool HasEmptyAbsolutePath { get; private set; }
+
+    /// <summary>Normalisation changed the path: <see cref="Path"/> differs from the path in <see cref="Target"/>.</summary>
+    internal bool PathNormalized { get; private set; }
 
     public ReadOnlySpan<byte> GetHeaderName(int index) => Slice(Field(index).Name);
 
@@ -132,6 +144,7 @@ public sealed class HttpRequestHead
         _hostFieldCount = 0;
         _methodToken = _target = _path = _query = _authority = _host = default;
         HasEmptyAbsolutePath = false;
+        PathNormalized = false;
         Method = Http1Method.Custom;
         Version = Http1Version.Http11;
     }
@@ -163,7 +176,10 @@ public sealed class HttpRequestHead
         }
     }
 
-    /// <summary>Derives path, query, authority and host once all fields are in.</summary>
+    /// <summary>
+    /// Derives path, query, authority and host once all fields are in, and normalises the path.
+    /// </summary>
+    /// <exception cref="Http1ParseException">400: the path is one Envoy's normalisation rejects.</exception>
     internal void Complete()
     {
         var target = Slice(_target);
@@ -213,6 +229,8 @@ public sealed class HttpRequestHead
             _path = Append("/"u8);
         }
 
+        NormalizePath();
+
         _host = _authority;
         var authority = Slice(_authority);
         if (authority.Length > 0)
@@ -226,6 +244,48 @@ public sealed class HttpRequestHead
             }
         }
     }
+
+    /// <summary>
+    /// Envoy's normalize_path (Istio's default pathNormalization BASE) on an origin-form or absolute-form path: a path
+    /// already normal costs one scan; otherwise the normal form is written after everything else in the buffer, which
+    /// grows only until it fits the connection's largest request. Paths not starting with '/' ("*", CONNECT's empty
+    /// path, a target that is neither form) are left as sent: Envoy normalises only paths that start with '/'
+    /// (it answers 404 to the others before normalising).
+    /// </summary>
+    private void NormalizePath()
+    {
+        if (!Slice(_path).StartsWith("/"u8) || PathNormalizer.IsNormal(Slice(_path)))
+        {
+            return;
+        }
+
+        var capacity = PathNormalizer.MaxNormalizedLength(_path.Length);
+        if (_buffer.Length - _used < capacity)
+        {
+            Grow(capacity);
+        }
+
+        var path = Slice(_path);
+        var normalized = _buffer.AsSpan(_used, capacity);
+        if (!PathNormalizer.TryNormalize(path, normalized, out var written))
+        {
+            ThrowPathNotNormalizable();
+        }
+
+        if (normalized[..written].SequenceEqual(path))
+        {
+            return;
+        }
+
+        _path = new Segment(_used, written);
+        _used += written;
+        PathNormalized = true;
+    }
+
+    [DoesNotReturn]
+    [StackTraceHidden]
+    private static void ThrowPathNotNormalizable()
+        => throw new Http1ParseException(Http1ParseError.InvalidRequestTarget, 400, "The request path cannot be normalized");
 
     private Segment Append(ReadOnlySpan<byte> bytes)
     {
