@@ -14,18 +14,11 @@ internal sealed class NodeReader
     private readonly Diagnostics _diagnostics;
     private int _errorCount;
 
-    public NodeReader(Diagnostics diagnostics, SourceLocation location, Dictionary<string, System.Text.RegularExpressions.Regex>? regexCache = null)
+    public NodeReader(Diagnostics diagnostics, SourceLocation location)
     {
         _diagnostics = diagnostics;
         Location = location;
-        RegexCache = regexCache ?? [];
     }
-
-    /// <summary>
-    /// Compiled regexes of this build by anchored pattern and options: a NonBacktracking regex costs tens of
-    /// microseconds and hundreds of KB to construct, and configs repeat patterns across hosts (see RouterBenchmark).
-    /// </summary>
-    public Dictionary<string, System.Text.RegularExpressions.Regex> RegexCache { get; }
 
     public SourceLocation Location { get; set; }
 

@@ -20,19 +20,17 @@ internal static class IstioObjectParser
     {
         var config = new ParsedConfig();
         var seen = new Dictionary<string, SourceLocation>(StringComparer.Ordinal);
-        var regexCache = new Dictionary<string, System.Text.RegularExpressions.Regex>(StringComparer.Ordinal);
         foreach (var document in documents)
         {
-            ParseDocument(document, diagnostics, config, seen, regexCache);
+            ParseDocument(document, diagnostics, config, seen);
         }
 
         return config;
     }
 
-    private static void ParseDocument(ParsedDocument document, Diagnostics diagnostics, ParsedConfig config, Dictionary<string, SourceLocation> seen,
-        Dictionary<string, System.Text.RegularExpressions.Regex> regexCache)
+    private static void ParseDocument(ParsedDocument document, Diagnostics diagnostics, ParsedConfig config, Dictionary<string, SourceLocation> seen)
     {
-        var reader = new NodeReader(diagnostics, new SourceLocation(document.File, document.DocumentIndex, null, document.BaseDirectory), regexCache);
+        var reader = new NodeReader(diagnostics, new SourceLocation(document.File, document.DocumentIndex, null, document.BaseDirectory));
         if (document.Root is not YamlMappingNode root)
         {
             reader.Error(string.Empty, "a document must be a mapping with apiVersion, kind, metadata and spec");

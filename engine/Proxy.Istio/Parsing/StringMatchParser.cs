@@ -118,19 +118,16 @@ internal static class StringMatchParser
         // Full-string match, as Envoy's safe_regex does.
         var anchored = "^(?:" + pattern + ")$";
         var key = ignoreCase ? "i:" + anchored : "c:" + anchored;
-        if (reader.RegexCache.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
         try
         {
-            // The pattern alone first, as Go's regexp.Compile sees it: an unbalanced ")" would otherwise close the
-            // wrapper's group and leave the rest unanchored ("/x)|(/y" becomes "^(?:/x)|(/y)$").
-            _ = new Regex(pattern, Options);
-            var regex = new Regex(anchored, ignoreCase ? Options | RegexOptions.IgnoreCase : Options);
-            reader.RegexCache[key] = regex;
-            return regex;
+            return RegexCache.GetOrCreate(key, () =>
+            {
+                // The pattern alone first, as Go's regexp.Compile sees it: an unbalanced ")" would otherwise close the
+                // wrapper's group and leave the rest unanchored ("/x)|(/y" becomes "^(?:/x)|(/y)$"). Parsing is all this
+                // needs, so the cheap interpreted construction does; constructs RE2 lacks fail the NonBacktracking one.
+                _ = new Regex(pattern, RegexOptions.CultureInvariant);
+                return new Regex(anchored, ignoreCase ? Options | RegexOptions.IgnoreCase : Options);
+            });
         }
         catch (ArgumentException ex)
         {

@@ -280,17 +280,9 @@ internal static partial class VirtualServiceParser
     /// <summary>A regex that finds matches anywhere (no <c>^...$</c>), with the RE2-like options route matches use.</summary>
     private static Regex? CompileUnanchoredRegex(string pattern, string path, NodeReader reader)
     {
-        var key = "u:" + pattern;
-        if (reader.RegexCache.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
         try
         {
-            var regex = new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant);
-            reader.RegexCache[key] = regex;
-            return regex;
+            return RegexCache.GetOrCreate("u:" + pattern, () => new Regex(pattern, RegexOptions.NonBacktracking | RegexOptions.CultureInvariant));
         }
         catch (ArgumentException ex)
         {
