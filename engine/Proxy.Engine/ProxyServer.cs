@@ -156,8 +156,15 @@ public sealed partial class ProxyServer : IAsyncDisposable
             await _connections.WhenAllClosed().ConfigureAwait(false);
         }
 
-        // Mirrors are fire and forget: copies still running once no connection is left are aborted, not waited for.
-        await _context.Mirrors.StopAsync().ConfigureAwait(false);
+        // Mirrors are fire and forget: copies still running once no connection is left are aborted, and their ends
+        // awaited (they release pooled buffers and connections) for as long as the caller's token allows.
+        try
+        {
+            await _context.Mirrors.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
 
         if (_heartbeat is not null)
         {

@@ -36,7 +36,6 @@ internal sealed class RouteActions
         LocalResponseEdit = HeaderEdit.Compile(null, route.ResponseHeaders, request: false);
         Cors = route.Cors is { } cors ? new CorsActions(cors) : null;
         Redirect = route.Redirect is { } redirect ? new RedirectTarget(redirect) : null;
-        AuthorityRewrite = routeAuthority;
         Mirrors = [.. route.Mirrors];
     }
 
@@ -46,9 +45,6 @@ internal sealed class RouteActions
     public CorsActions? Cors { get; }
 
     public RedirectTarget? Redirect { get; }
-
-    /// <summary>The route's Host rewrite, or null.</summary>
-    public byte[]? AuthorityRewrite { get; }
 
     /// <summary>The Host sent upstream to this destination instead of the request's (the route's, else the
     /// destination's), or null.</summary>

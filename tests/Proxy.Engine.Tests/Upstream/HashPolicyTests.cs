@@ -142,6 +142,21 @@ public sealed class HashPolicyTests
     }
 
     [Fact]
+    public void SourceIp_Ipv4MappedOnADualStackListener_HashedAsIpv4()
+    {
+        // A client reaching a [::] listener over IPv4 arrives as ::ffff:a.b.c.d; Envoy reports (and x-forwarded-for
+        // carries) a.b.c.d, so the key must be the IPv4 text or one client would move between listeners.
+        var cluster = Cluster(HashPolicy.SourceIp(), LoadBalancingPolicy.RingHash);
+
+        // Ten addresses, so a key that merely happens to land on the same endpoint cannot pass.
+        for (var host = 1; host <= 10; host++)
+        {
+            var pick = Pick(cluster, null, new IPEndPoint(IPAddress.Parse($"::ffff:10.1.2.{host}"), 1234));
+            Assert.Same(Expected(cluster, $"10.1.2.{host}"), pick.Endpoint);
+        }
+    }
+
+    [Fact]
     public void QueryParameter_FirstValueAsSent()
     {
         // Envoy QueryParameterHashMethod: QueryParamsMulti::parseQueryString (not percent-decoded), first value.

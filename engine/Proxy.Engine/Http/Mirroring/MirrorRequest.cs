@@ -65,19 +65,23 @@ internal sealed partial class MirrorRequest : IThreadPoolWorkItem, IBufferWriter
         _buffer = larger;
     }
 
+    private static readonly TimeSpan MaxConnectPart = TimeSpan.FromDays(1);
+
     private async Task RunAsync()
     {
-        var timeProvider = _context.TimeProvider;
-        var connectTimeout = _cluster.Config.ConnectTimeout;
-        var deadline = connectTimeout > TimeSpan.Zero && connectTimeout != Timeout.InfiniteTimeSpan
-            ? connectTimeout + MirrorDispatcher.ResponseDeadline
-            : MirrorDispatcher.ResponseDeadline;
-        using var timeout = new CancellationTokenSource(deadline, timeProvider);
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _dispatcher.Stopping);
         var completed = false;
         _endpoint.OnRequestStarted();
         try
         {
+            // Bounded whatever the cluster's connect timeout (Istio sets no upper limit, and a timer takes at most
+            // about 49 days): a copy never holds its slot longer than a day.
+            var connectTimeout = _cluster.Config.ConnectTimeout;
+            var deadline = connectTimeout > TimeSpan.Zero && connectTimeout < MaxConnectPart
+                ? connectTimeout + MirrorDispatcher.ResponseDeadline
+                : connectTimeout > TimeSpan.Zero ? MaxConnectPart : MirrorDispatcher.ResponseDeadline;
+            using var timeout = new CancellationTokenSource(deadline, _context.TimeProvider);
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _dispatcher.Stopping);
+
             // A reused connection the upstream closed while idle fails before any response byte: the copy is in our
             // buffer, so it is sent once more on a fresh connection, as the primary does.
             for (var attempt = 0; attempt < 2 && !completed; attempt++)

@@ -95,7 +95,7 @@ internal sealed class RequestHasher
     private static bool TryHashAddress(IPEndPoint? remote, out ulong hash)
     {
         Span<byte> text = stackalloc byte[64];
-        if (remote is not null && remote.Address.TryFormat(text, out var written))
+        if (remote is not null && TryFormatAddress(remote.Address, text, out var written))
         {
             hash = XxHash64.HashToUInt64(text[..written]);
             return true;
@@ -259,17 +259,40 @@ internal sealed class RequestHasher
     // "[" + IPv6 text (at most 65 with a scope) + "]:" + 5 digits.
     private const int MaxEndPointText = 80;
 
+    /// <summary>
+    /// The address as Envoy writes it. A client reaching a dual-stack (<c>[::]</c>) listener over IPv4 has an
+    /// IPv4-mapped address (<c>::ffff:1.2.3.4</c>); Envoy (and our x-forwarded-for) see <c>1.2.3.4</c>, so that is what
+    /// is hashed. No allocation: the mapped form is formatted and its IPv4 tail kept.
+    /// </summary>
+    private static bool TryFormatAddress(IPAddress address, Span<byte> destination, out int written)
+    {
+        if (!address.TryFormat(destination, out written))
+        {
+            return false;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            var tail = destination[..written];
+            var colon = tail.LastIndexOf((byte)':');
+            tail[(colon + 1)..].CopyTo(destination);
+            written -= colon + 1;
+        }
+
+        return true;
+    }
+
     /// <summary>Envoy's Address::Instance::asString: <c>1.2.3.4:80</c>, <c>[::1]:80</c>.</summary>
     private static int FormatEndPoint(IPEndPoint endPoint, Span<byte> destination)
     {
         var written = 0;
-        var v6 = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6;
+        var v6 = endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !endPoint.Address.IsIPv4MappedToIPv6;
         if (v6)
         {
             destination[written++] = (byte)'[';
         }
 
-        endPoint.Address.TryFormat(destination[written..], out var address);
+        TryFormatAddress(endPoint.Address, destination[written..], out var address);
         written += address;
         if (v6)
         {
