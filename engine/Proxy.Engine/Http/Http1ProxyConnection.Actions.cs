@@ -105,22 +105,7 @@ internal sealed partial class Http1ProxyConnection
             writer.Write("\r\n"u8);
         }
 
-        var cors = _cors;
-        if (edit is not null)
-        {
-            foreach (var line in edit.Lines)
-            {
-                if (cors is null || !cors.Replaces(line.Name))
-                {
-                    writer.Write(line.Line);
-                }
-            }
-        }
-
-        if (cors is not null && _request.TryGetHeader("origin"u8, out var origin))
-        {
-            cors.WriteResponseFields(ref writer, origin);
-        }
+        WriteResponseEditsAndCors(ref writer, edit);
 
         // RFC 9110 6.4.1: 204 and 304 have no content; 204 has no content-length either.
         var noContent = statusCode is 204 or 304;
@@ -220,6 +205,30 @@ internal sealed partial class Http1ProxyConnection
                     writer.WriteUtf8(rewritten);
                     return;
                 }
+        }
+    }
+
+    /// <summary>
+    /// The fields a response gains from the route: the header edits' set/add lines, then the CORS fields for an allowed
+    /// Origin (which replace any the edits or the upstream would otherwise send).
+    /// </summary>
+    private void WriteResponseEditsAndCors(ref HeadWriter writer, HeaderEdit? edit)
+    {
+        var cors = _cors;
+        if (edit is not null)
+        {
+            foreach (var line in edit.Lines)
+            {
+                if (cors is null || !cors.Replaces(line.Name))
+                {
+                    writer.Write(line.Line);
+                }
+            }
+        }
+
+        if (cors is not null && _request.TryGetHeader("origin"u8, out var origin))
+        {
+            cors.WriteResponseFields(ref writer, origin);
         }
     }
 

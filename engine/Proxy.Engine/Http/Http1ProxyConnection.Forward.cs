@@ -544,21 +544,7 @@ internal sealed partial class Http1ProxyConnection
             writer.WriteHeader(name, response.GetValue(i));
         }
 
-        if (edit is not null)
-        {
-            foreach (var line in edit.Lines)
-            {
-                if (cors is null || !cors.Replaces(line.Name))
-                {
-                    writer.Write(line.Line);
-                }
-            }
-        }
-
-        if (cors is not null && _request.TryGetHeader("origin"u8, out var origin))
-        {
-            cors.WriteResponseFields(ref writer, origin);
-        }
+        WriteResponseEditsAndCors(ref writer, edit);
 
         if (!interim && _setCookie is { } cookie)
         {
