@@ -144,7 +144,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
 
     private Task ServeHttpAsync(IHttpRouter router, bool https)
     {
-        var handler = new Http1ProxyConnection(_transport, router, https, _listener.Port, _context);
+        var handler = new Http1ProxyConnection(_transport, router, https, _listener.Port, _listener.Config, _context);
         SetHandler(handler);
         return handler.RunAsync();
     }

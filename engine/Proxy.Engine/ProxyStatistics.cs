@@ -27,6 +27,9 @@ public sealed class ProxyStatistics
     internal long MirrorRequestsFailed;
     internal long MirrorRequestsDropped;
     internal long MirrorRequestsSkipped;
+    internal long HttpRequestHeaderTimeouts;
+    internal long HttpIdleTimeouts;
+    internal long HttpRouteTimeouts;
 
     /// <summary>Downstream TLS handshakes completed (terminated chains).</summary>
     public long TlsHandshakes => Volatile.Read(ref DownstreamTlsHandshakes);
@@ -94,4 +97,15 @@ public sealed class ProxyStatistics
     /// <summary>Mirror copies not sent because the request's body cannot be copied (chunked, or over 64 KiB) or the
     /// request upgrades the connection.</summary>
     public long MirrorsSkipped => Volatile.Read(ref MirrorRequestsSkipped);
+
+    /// <summary>HTTP requests answered 408 because their head did not arrive within the listener's request-headers
+    /// timeout (Envoy: downstream_rq_header_timeout).</summary>
+    public long RequestHeaderTimeouts => Volatile.Read(ref HttpRequestHeaderTimeouts);
+
+    /// <summary>Keep-alive HTTP connections closed by the listener's idle timeout (Envoy: downstream_cx_idle_timeout).</summary>
+    public long HttpIdleTimeoutCount => Volatile.Read(ref HttpIdleTimeouts);
+
+    /// <summary>Requests whose route timeout expired (Envoy flag UT): answered 504, or cut off if the response had
+    /// started (Envoy: upstream_rq_timeout).</summary>
+    public long RouteTimeouts => Volatile.Read(ref HttpRouteTimeouts);
 }

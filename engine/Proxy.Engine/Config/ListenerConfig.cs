@@ -36,6 +36,22 @@ public sealed class ListenerConfig
     /// </summary>
     public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// HTTP: how long a client has from the first byte of a request to the end of its head; then it gets 408
+    /// <c>request header timeout</c> and the connection closes (Envoy HCM <c>request_headers_timeout</c>, same reply).
+    /// Envoy leaves it off by default; an edge gateway must not let a slowloris client hold a connection, so the default
+    /// here is 60 s. Zero or <see cref="Timeout.InfiniteTimeSpan"/> disables it. Checked by the server's 1 s heartbeat,
+    /// so it fires up to a second late.
+    /// </summary>
+    public TimeSpan RequestHeadersTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// HTTP: how long a keep-alive connection may wait for its next request (no byte of it yet) before it is closed
+    /// (Envoy HCM <c>common_http_protocol_options.idle_timeout</c>, default 1 h). Counted from the connection's start or
+    /// the end of its last request. Zero or <see cref="Timeout.InfiniteTimeSpan"/> disables it. Heartbeat-checked.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>The kind of listener, derived from which of the router properties is set.</summary>
     public ListenerProtocol Protocol =>
         TlsFilterChains is not null ? ListenerProtocol.Tls

@@ -20,6 +20,13 @@ internal sealed partial class Http1ProxyConnection
 
         while (true)
         {
+            if (!hasBody)
+            {
+                // The whole request is in hand (no body, or one buffered for the mirrors): the route timeout starts now,
+                // connect included (Envoy starts it at the end of the downstream request).
+                ArmRouteTimer();
+            }
+
             // Step 3: lease an idle connection, most recently used first, or open one. A retry always connects anew.
             var upstream = retried ? null : endpoint.Pool.TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, cluster.Config.IdleTimeout);
             if (upstream is null)
@@ -28,13 +35,19 @@ internal sealed partial class Http1ProxyConnection
                 if (connection is null)
                 {
                     Log.ConnectFailed(_context.Logger, endpoint, error);
-                    return await ReplyLocallyAsync(ProxyOutcome.ConnectFailure, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                    return await ReplyLocallyAsync(RouteTimedOut ? ProxyOutcome.UpstreamTimeout : ProxyOutcome.ConnectFailure, clientKeepAlive && !hasBody).ConfigureAwait(false);
                 }
 
                 upstream = connection;
             }
 
-            _activeUpstream = upstream;
+            Volatile.Write(ref _activeUpstream, upstream);
+            if (RouteTimedOut)
+            {
+                // Fired while we connected or leased: the heartbeat did not see this connection, so abort it here.
+                upstream.Abort();
+            }
+
             var upstreamInput = upstream.Transport.Input;
             var upstreamOutput = upstream.Transport.Output;
 
@@ -112,6 +125,11 @@ internal sealed partial class Http1ProxyConnection
                 }
 
                 await upstream.DisposeAsync().ConfigureAwait(false);
+                if (RouteTimedOut)
+                {
+                    // Envoy: 504 "upstream request timeout", flag UT; the upstream connection is not reused.
+                    return await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, clientKeepAlive && bodyComplete).ConfigureAwait(false);
+                }
 
                 // The keep-alive race: the upstream closed an idle connection just as we reused it. Nothing of the
                 // response arrived and nothing of the body was consumed, so the request can be sent again safely.
@@ -128,6 +146,8 @@ internal sealed partial class Http1ProxyConnection
 
             if (responseInfo.StatusCode == 101)
             {
+                // The upgraded connection is a tunnel with no response to complete: the route timeout ends here.
+                DisarmRouteTimer();
                 return await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false);
             }
 
@@ -218,8 +238,11 @@ internal sealed partial class Http1ProxyConnection
                 return false;
             }
 
+            // A route timeout that fired after the last byte left the response whole, but the heartbeat may have aborted
+            // the upstream: it must not go back to the pool.
+            var inTime = DisarmRouteTimer();
             _activeUpstream = null;
-            if (upstreamKeepAlive && !upstream.Transport.IsAborted)
+            if (upstreamKeepAlive && inTime && !upstream.Transport.IsAborted)
             {
                 upstream.RequestCount++;
                 endpoint.Pool.Return(upstream, timeProvider.GetTimestamp());
@@ -246,6 +269,10 @@ internal sealed partial class Http1ProxyConnection
         if (result.Result is BodyCopyResult.SourceEnded or BodyCopyResult.InvalidFraming)
         {
             upstream.Abort();
+        }
+        else if (result.Result == BodyCopyResult.Completed)
+        {
+            ArmRouteTimer();
         }
 
         return result;

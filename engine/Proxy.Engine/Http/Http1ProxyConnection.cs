@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Proxy.Engine.Config;
 using Proxy.Engine.Routing;
 using Proxy.Engine.Transport;
 using Proxy.Engine.Upstream;
@@ -59,13 +60,39 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     private bool _requestIdGenerated;
     private UpstreamConnection? _activeUpstream;
 
+    // Downstream deadlines, checked by the heartbeat (no timer per connection, nothing allocated per request). The
+    // phase moves by compare-and-swap so exactly one side wins: the request loop entering the next phase, or the
+    // heartbeat declaring the phase timed out (it then wakes the head read, which reports it).
+    private const int PhaseIdle = 0;
+    private const int PhaseHead = 1;
+    private const int PhaseActive = 2;
+    private const int PhaseIdleTimedOut = 3;
+    private const int PhaseHeadTimedOut = 4;
+    private readonly TimeSpan _idleTimeout;
+    private readonly TimeSpan _requestHeadersTimeout;
+    private int _phase;
+    private long _phaseStartedAt;
+
+    // The route timeout of the request in progress: armed once the request is fully sent on (Envoy), fired by the
+    // heartbeat, disarmed when the exchange ends.
+    private const int RouteTimerOff = 0;
+    private const int RouteTimerArmed = 1;
+    private const int RouteTimerFired = 2;
+    private int _routeTimer;
+    private long _routeTimerStartedAt;
+    private TimeSpan _routeTimeout;
+
     /// <param name="downstream">The client connection (plaintext socket, or TLS after termination).</param>
     /// <param name="router">The route table of the listener or TLS filter chain that accepted it.</param>
     /// <param name="https">Whether the client connected over TLS (x-forwarded-proto, scheme matches).</param>
     /// <param name="localPort">The listener's port (port matches).</param>
+    /// <param name="listener">The listener's settings (request-headers and idle timeouts).</param>
     /// <param name="context">What every connection of the server shares.</param>
-    public Http1ProxyConnection(ITransportConnection downstream, IHttpRouter router, bool https, int localPort, ProxyContext context)
+    public Http1ProxyConnection(ITransportConnection downstream, IHttpRouter router, bool https, int localPort, ListenerConfig listener, ProxyContext context)
     {
+        _idleTimeout = listener.IdleTimeout;
+        _requestHeadersTimeout = listener.RequestHeadersTimeout;
+        _phaseStartedAt = context.TimeProvider.GetTimestamp();
         _downstream = downstream;
         _router = router;
         _https = https;
@@ -110,7 +137,47 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
     public void OnHeartbeat(long now)
     {
+        var timeProvider = _context.TimeProvider;
+        var phase = Volatile.Read(ref _phase);
+        if (phase is PhaseIdle or PhaseHead)
+        {
+            var timeout = phase == PhaseIdle ? _idleTimeout : _requestHeadersTimeout;
+            if (IsEnabled(timeout)
+                && timeProvider.GetElapsedTime(Volatile.Read(ref _phaseStartedAt), now) >= timeout
+                && Interlocked.CompareExchange(ref _phase, phase + 3, phase) == phase)
+            {
+                Interlocked.Increment(ref phase == PhaseIdle ? ref _context.Statistics.HttpIdleTimeouts : ref _context.Statistics.HttpRequestHeaderTimeouts);
+                _downstream.Input.CancelPendingRead();
+            }
+
+            return;
+        }
+
+        if (Volatile.Read(ref _routeTimer) == RouteTimerArmed
+            && timeProvider.GetElapsedTime(Volatile.Read(ref _routeTimerStartedAt), now) >= _routeTimeout
+            && Interlocked.CompareExchange(ref _routeTimer, RouteTimerFired, RouteTimerArmed) == RouteTimerArmed)
+        {
+            Interlocked.Increment(ref _context.Statistics.HttpRouteTimeouts);
+            Volatile.Read(ref _activeUpstream)?.Abort();
+        }
     }
+
+    private static bool IsEnabled(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
+
+    /// <summary>Starts the route timeout, once per request, when the whole request has been sent on.</summary>
+    private void ArmRouteTimer()
+    {
+        if (_routeTimeout > TimeSpan.Zero && Volatile.Read(ref _routeTimer) == RouteTimerOff)
+        {
+            Volatile.Write(ref _routeTimerStartedAt, _context.TimeProvider.GetTimestamp());
+            Interlocked.CompareExchange(ref _routeTimer, RouteTimerArmed, RouteTimerOff);
+        }
+    }
+
+    /// <summary>Stops the route timeout; false when it already fired (the upstream connection is then aborted).</summary>
+    private bool DisarmRouteTimer() => Interlocked.Exchange(ref _routeTimer, RouteTimerOff) != RouteTimerFired;
+
+    private bool RouteTimedOut => Volatile.Read(ref _routeTimer) == RouteTimerFired;
 
     /// <summary>Serves requests until either side closes or the connection drains. The owner closes the transport.</summary>
     public async Task RunAsync()
@@ -140,7 +207,14 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         var input = _downstream.Input;
         var output = _downstream.Output;
 
-        // Step 1: read and parse the request head.
+        // Step 1: read and parse the request head. Until its first byte the idle timeout runs, then the request-headers
+        // timeout (both from the heartbeat, which wakes this read when one expires).
+        Volatile.Write(ref _phaseStartedAt, _context.TimeProvider.GetTimestamp());
+        if (Interlocked.CompareExchange(ref _phase, PhaseIdle, PhaseActive) is not (PhaseActive or PhaseIdle))
+        {
+            return false;
+        }
+
         HttpHeadInfo info;
         while (true)
         {
@@ -160,6 +234,22 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             }
 
             var buffer = read.Buffer;
+            var phase = Volatile.Read(ref _phase);
+            if (phase == PhaseIdleTimedOut)
+            {
+                // Envoy closes an HTTP/1 connection idle past its timeout without a reply.
+                input.AdvanceTo(buffer.Start);
+                return false;
+            }
+
+            if (phase == PhaseHeadTimedOut)
+            {
+                input.AdvanceTo(buffer.End);
+                LocalReplies.WriteBadRequest(output, 408);
+                await output.FlushAsync().ConfigureAwait(false);
+                return false;
+            }
+
             if (read.IsCanceled)
             {
                 // A cancellation meant for an earlier request's body copy that landed after it finished.
@@ -167,8 +257,25 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 continue;
             }
 
+            if (phase == PhaseIdle && !buffer.IsEmpty)
+            {
+                // The first byte of a request: the request-headers timeout starts (Envoy: when the stream is created).
+                Volatile.Write(ref _phaseStartedAt, _context.TimeProvider.GetTimestamp());
+                if (Interlocked.CompareExchange(ref _phase, PhaseHead, PhaseIdle) != PhaseIdle)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    continue; // the idle timeout won the race; the next read reports it
+                }
+            }
+
             if (TryParseRequestHead(buffer, out var consumed, out info, out var rejectStatus))
             {
+                if (Interlocked.CompareExchange(ref _phase, PhaseActive, PhaseHead) != PhaseHead)
+                {
+                    input.AdvanceTo(buffer.Start);
+                    continue; // the request-headers timeout won the race; the next read reports it
+                }
+
                 input.AdvanceTo(consumed);
                 break;
             }
@@ -287,6 +394,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 hasBody &= _bufferedBody is null;
             }
 
+            _routeTimeout = route.Timeout ?? TimeSpan.Zero;
             endpoint.OnRequestStarted();
             try
             {
@@ -295,6 +403,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             finally
             {
                 endpoint.OnRequestFinished();
+                DisarmRouteTimer();
                 Volatile.Write(ref _activeUpstream, null);
             }
         }

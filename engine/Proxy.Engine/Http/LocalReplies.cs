@@ -19,6 +19,8 @@ internal static class LocalReplies
     private static readonly byte[] ConnectFailureClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: true);
     private static readonly byte[] UpstreamReset = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: false);
     private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: true);
+    private static readonly byte[] UpstreamTimeout = Build(504, "Gateway Timeout", "upstream request timeout", close: false);
+    private static readonly byte[] UpstreamTimeoutClose = Build(504, "Gateway Timeout", "upstream request timeout", close: true);
     private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", "upstream sent an invalid response", close: true);
     private static readonly byte[] Continue = Encoding.ASCII.GetBytes("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -30,6 +32,7 @@ internal static class LocalReplies
             ProxyOutcome.NoHealthyUpstream => close ? NoHealthyUpstreamClose : NoHealthyUpstream,
             ProxyOutcome.ConnectFailure => close ? ConnectFailureClose : ConnectFailure,
             ProxyOutcome.UpstreamReset => close ? UpstreamResetClose : UpstreamReset,
+            ProxyOutcome.UpstreamTimeout => close ? UpstreamTimeoutClose : UpstreamTimeout,
             _ => UpstreamProtocolError,
         };
         writer.Write(reply);
@@ -66,6 +69,7 @@ internal static class LocalReplies
     {
         var reply = statusCode switch
         {
+            408 => BadRequests.RequestHeaderTimeout,
             414 => BadRequests.UriTooLong,
             431 => BadRequests.HeadersTooLarge,
             505 => BadRequests.VersionNotSupported,
@@ -96,6 +100,8 @@ internal static class LocalReplies
     private static class BadRequests
     {
         public static readonly byte[] BadRequest = Build(400, "Bad Request", "Bad Request", close: true);
+        // Envoy's reply to request_headers_timeout (conn_manager_impl.cc, onRequestHeaderTimeout).
+        public static readonly byte[] RequestHeaderTimeout = Build(408, "Request Timeout", "request header timeout", close: true);
         public static readonly byte[] UriTooLong = Build(414, "URI Too Long", "URI Too Long", close: true);
         public static readonly byte[] HeadersTooLarge = Build(431, "Request Header Fields Too Large", "Request Header Fields Too Large", close: true);
         public static readonly byte[] VersionNotSupported = Build(505, "HTTP Version Not Supported", "HTTP Version Not Supported", close: true);

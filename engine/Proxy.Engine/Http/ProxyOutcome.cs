@@ -24,6 +24,10 @@ internal enum ProxyOutcome : byte
     /// <summary>The upstream sent an invalid response head: 502, flag UPE.</summary>
     UpstreamProtocolError,
 
+    /// <summary>The route timeout expired before any response byte reached the client: 504, body
+    /// <c>upstream request timeout</c>, flag UT.</summary>
+    UpstreamTimeout,
+
     /// <summary>A route's fault abort answered with its status and body <c>fault filter abort</c>: flag FI.</summary>
     FaultAbort,
 

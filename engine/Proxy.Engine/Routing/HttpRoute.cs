@@ -67,6 +67,15 @@ public sealed class HttpRoute
 
     public CorsPolicy? Cors { get; init; }
 
+    /// <summary>
+    /// The route timeout (Istio VirtualService <c>http[].timeout</c>, Envoy route <c>timeout</c>): counted from the
+    /// moment the whole request has been sent on, until the response is complete. On expiry before any response byte
+    /// reached the client the answer is 504 <c>upstream request timeout</c> (flag UT); after, the client connection is
+    /// closed. The upstream connection is aborted either way. Null (Istio's default) means none. Checked by the
+    /// server's 1 s heartbeat, so it fires up to a second late.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
+
     /// <summary>Picks a destination with probability weight/(sum of weights); null when every weight is 0 or there are none.</summary>
     public ClusterConfig? PickCluster() => _picker.Pick();
 
