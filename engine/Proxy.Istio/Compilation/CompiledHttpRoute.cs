@@ -78,6 +78,7 @@ internal sealed class CompiledHttpRoute
             Fault = Config.Fault,
             Mirrors = forwards ? _mirrors : [],
             Cors = Config.Cors,
+            Timeout = forwards && Config.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : null,
         };
     }
 

@@ -34,6 +34,7 @@ internal static class DelegateMerge
             MirrorPercent = leaf.MirrorPercent ?? root.MirrorPercent,
             MirrorPercentage = leaf.MirrorPercentage ?? root.MirrorPercentage,
             Cors = leaf.Cors ?? root.Cors,
+            Timeout = leaf.Timeout ?? root.Timeout,
             Mirrors = leaf.Mirrors is { Count: > 0 } ? leaf.Mirrors : root.Mirrors,
             Headers = leaf.Headers ?? root.Headers,
         };

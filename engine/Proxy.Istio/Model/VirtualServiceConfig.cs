@@ -70,6 +70,9 @@ internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<Ht
     public int? MirrorPercent { get; init; }
 
     public CorsPolicy? Cors { get; init; }
+
+    /// <summary><c>timeout</c>; <see cref="TimeSpan.Zero"/> when set to <c>0s</c> (disabled), null when not set.</summary>
+    public TimeSpan? Timeout { get; init; }
 }
 
 internal sealed record HttpMatchConfig(

@@ -402,6 +402,24 @@ internal static partial class VirtualServiceParser
     }
 
     /// <summary>A duration as Istio's ValidateDuration accepts it: at least 1ms, in whole milliseconds.</summary>
+    /// <summary>
+    /// <c>http[].timeout</c>: "Timeout for HTTP requests, default is disabled" (virtual_service.proto). Istio's
+    /// validateHTTPRoute checks it with ValidateDuration (at least 1 ms, whole milliseconds). <c>0s</c> is what users
+    /// write to disable it (Envoy: a route timeout of 0 disables it); Istio's webhook rejects it, so it is accepted
+    /// here with a warning and kept as <see cref="TimeSpan.Zero"/>, which overrides a delegate root's timeout.
+    /// </summary>
+    private static TimeSpan? ParseRouteTimeout(YamlNode? node, string path, NodeReader reader)
+    {
+        // Peeked without the reader, so a wrong type is reported once, by ReadDuration.
+        if (node is YamlScalarNode { Value: { } text } && DurationParser.TryParse(text, out var value) && value == TimeSpan.Zero)
+        {
+            reader.Warning(path, "0s disables the route timeout (Istio's default); istiod's validation would reject it, so omit the field instead");
+            return TimeSpan.Zero;
+        }
+
+        return ReadDuration(node, path, reader);
+    }
+
     private static TimeSpan? ReadDuration(YamlNode? node, string path, NodeReader reader)
     {
         var text = reader.String(node, path);

@@ -140,8 +140,8 @@ internal static partial class VirtualServiceParser
     private static HttpRouteConfig? ParseRoute(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader, bool inDelegate)
     {
         var route = reader.Mapping(node, path,
-            ["name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "headers", "fault", "mirror", "mirrors", "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy"],
-            unsupported: ["timeout", "retries"]);
+            ["name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "headers", "fault", "mirror", "mirrors", "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy", "timeout"],
+            unsupported: ["retries"]);
         if (route is null)
         {
             reader.Error(path, "must not be null");
@@ -204,6 +204,7 @@ internal static partial class VirtualServiceParser
             MirrorPercentage = route.Has("mirrorPercentage") ? ParseMirrorPercentage(route["mirrorPercentage"], route.PathOf("mirrorPercentage"), reader) : null,
             MirrorPercent = ParseMirrorPercent(route, reader),
             Cors = route.Has("corsPolicy") ? ParseCorsPolicy(route["corsPolicy"], route.PathOf("corsPolicy"), reader) : null,
+            Timeout = route.Has("timeout") ? ParseRouteTimeout(route["timeout"], route.PathOf("timeout"), reader) : null,
         };
 
         // validateAuthorityRewrite: rewrite.authority and a request host header cannot both set the authority.

@@ -105,7 +105,6 @@ public class IstioObjectParserTests
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(
             [
-                "test.yaml[3] VirtualService default/vs: spec.http[0].timeout: not supported yet; ignored",
                 "test.yaml[3] VirtualService default/vs: spec.http[0].retries: not supported yet; ignored",
             ],
             result.Warnings);
