@@ -44,8 +44,11 @@ internal sealed partial class Http1ProxyConnection
             Volatile.Write(ref _activeUpstream, upstream);
             if (RouteTimedOut)
             {
-                // Fired while we connected or leased: the heartbeat did not see this connection, so abort it here.
+                // Fired while we connected or leased, before the heartbeat could see this connection: nothing was sent
+                // on it, and it is not reused (Envoy resets the upstream request).
                 upstream.Abort();
+                await upstream.DisposeAsync().ConfigureAwait(false);
+                return await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, clientKeepAlive && !hasBody).ConfigureAwait(false);
             }
 
             var upstreamInput = upstream.Transport.Input;
