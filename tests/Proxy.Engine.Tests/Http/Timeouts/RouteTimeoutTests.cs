@@ -126,13 +126,19 @@ public sealed class RouteTimeoutTests
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var backend = new TestBackend();
-        await using var proxy = await StartAsync(ProxyFixture.Cluster("b", backend.EndPoint), TimeSpan.FromSeconds(5), time);
+        var cluster = ProxyFixture.Cluster("b", backend.EndPoint);
+        await using var proxy = await StartAsync(cluster, TimeSpan.FromSeconds(5), time);
         await using var client = await proxy.ConnectAsync();
+        var pool = cluster.State!.Endpoints[0].Pool;
 
         for (var i = 0; i < 3; i++)
         {
             await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
             Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+            // The exchange ends (timer stopped, connection pooled) just after the client has the response: wait for
+            // it, or the advance below could land first and (rightly) keep the connection out of the pool.
+            await FailureTests.PollAsync(() => pool.IdleCount == 1);
             time.Advance(TimeSpan.FromSeconds(10));
         }
 
