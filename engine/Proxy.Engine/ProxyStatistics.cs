@@ -30,6 +30,23 @@ public sealed class ProxyStatistics
     internal long HttpRequestHeaderTimeouts;
     internal long HttpIdleTimeouts;
     internal long HttpRouteTimeouts;
+    internal long UpstreamRetries;
+    internal long UpstreamRetriesExhausted;
+    internal long UpstreamRetryOverflows;
+    internal long UpstreamPerTryTimeouts;
+    internal long UpstreamPendingOverflows;
+    internal long UpstreamRequestOverflows;
+    internal long UpstreamConnectionOverflows;
+    internal long TcpConnectionOverflows;
+    internal long UpstreamMaxRequestsClosed;
+    internal long UpstreamMaxDurationClosed;
+    internal long OutlierEjectionsEnforced;
+    internal long OutlierEjectionsOverflowed;
+    internal long UpstreamConnectFailuresCount;
+    internal long UpstreamResetsCount;
+    internal long UpstreamProtocolErrorsCount;
+    internal long UpstreamResponsesIncomplete;
+    internal long DownstreamDisconnectsCount;
 
     /// <summary>Downstream TLS handshakes completed (terminated chains).</summary>
     public long TlsHandshakes => Volatile.Read(ref DownstreamTlsHandshakes);
@@ -108,4 +125,58 @@ public sealed class ProxyStatistics
     /// <summary>Requests whose route timeout expired (Envoy flag UT): answered 504, or cut off if the response had
     /// started (Envoy: upstream_rq_timeout).</summary>
     public long RouteTimeouts => Volatile.Read(ref HttpRouteTimeouts);
+
+    /// <summary>Retries made (Envoy: upstream_rq_retry).</summary>
+    public long Retries => Volatile.Read(ref UpstreamRetries);
+
+    /// <summary>Requests whose retries were used up while the last attempt still failed (flag URX; Envoy:
+    /// upstream_rq_retry_limit_exceeded).</summary>
+    public long RetriesExhausted => Volatile.Read(ref UpstreamRetriesExhausted);
+
+    /// <summary>Retries not made because the cluster's MaxRetries circuit breaker was full (flag UO; Envoy:
+    /// upstream_rq_retry_overflow).</summary>
+    public long RetryOverflows => Volatile.Read(ref UpstreamRetryOverflows);
+
+    /// <summary>Attempts cut off by the retry policy's per-try timeout (Envoy: upstream_rq_per_try_timeout).</summary>
+    public long PerTryTimeouts => Volatile.Read(ref UpstreamPerTryTimeouts);
+
+    /// <summary>Requests refused because the MaxPendingRequests circuit breaker was full (503 UO; Envoy:
+    /// upstream_rq_pending_overflow).</summary>
+    public long PendingOverflows => Volatile.Read(ref UpstreamPendingOverflows);
+
+    /// <summary>Requests refused because the MaxRequests circuit breaker was full (503 UO).</summary>
+    public long RequestOverflows => Volatile.Read(ref UpstreamRequestOverflows);
+
+    /// <summary>Times a request found the MaxConnections circuit breaker full and had to wait (Envoy: upstream_cx_overflow).</summary>
+    public long ConnectionOverflows => Volatile.Read(ref UpstreamConnectionOverflows);
+
+    /// <summary>L4 connections refused because the cluster's MaxConnections circuit breaker was full (flag UO).</summary>
+    public long TcpOverflows => Volatile.Read(ref TcpConnectionOverflows);
+
+    /// <summary>Upstream connections closed after MaxRequestsPerConnection requests (Envoy: upstream_cx_max_requests).</summary>
+    public long MaxRequestsClosed => Volatile.Read(ref UpstreamMaxRequestsClosed);
+
+    /// <summary>Upstream connections closed after MaxConnectionDuration (Envoy: upstream_cx_max_duration_reached).</summary>
+    public long MaxDurationClosed => Volatile.Read(ref UpstreamMaxDurationClosed);
+
+    /// <summary>Endpoints ejected by outlier detection (Envoy: outlier_detection.ejections_enforced_total).</summary>
+    public long OutlierEjections => Volatile.Read(ref OutlierEjectionsEnforced);
+
+    /// <summary>Ejections not made because MaxEjectionPercent was reached (Envoy: outlier_detection.ejections_overflow).</summary>
+    public long OutlierEjectionOverflows => Volatile.Read(ref OutlierEjectionsOverflowed);
+
+    /// <summary>Upstream HTTP attempts whose connection could not be made (flag UF).</summary>
+    public long UpstreamConnectFailures => Volatile.Read(ref UpstreamConnectFailuresCount);
+
+    /// <summary>Upstream HTTP attempts the upstream closed or reset before a complete response head (flag UC).</summary>
+    public long UpstreamResets => Volatile.Read(ref UpstreamResetsCount);
+
+    /// <summary>Upstream responses with an invalid head (flag UPE).</summary>
+    public long UpstreamProtocolErrors => Volatile.Read(ref UpstreamProtocolErrorsCount);
+
+    /// <summary>Responses the upstream broke off mid-body (the client connection is closed).</summary>
+    public long UpstreamIncompleteResponses => Volatile.Read(ref UpstreamResponsesIncomplete);
+
+    /// <summary>Requests the client abandoned before their response was complete (flag DC).</summary>
+    public long DownstreamDisconnects => Volatile.Read(ref DownstreamDisconnectsCount);
 }

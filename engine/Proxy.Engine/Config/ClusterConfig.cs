@@ -39,6 +39,24 @@ public sealed class ClusterConfig
     /// this cluster may carry no bytes in either direction before both sides are closed. Istio default 1 h.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Circuit breakers: connections, pending requests, requests and retries at once (Istio
+    /// <c>connectionPool</c>); unlimited by default, as in Istio.</summary>
+    public CircuitBreakerThresholds CircuitBreakers { get; init; } = CircuitBreakerThresholds.Unlimited;
+
+    /// <summary>Requests one upstream connection carries before it is closed (Istio
+    /// <c>http.maxRequestsPerConnection</c>); 0 is unlimited, 1 disables keep-alive.</summary>
+    public int MaxRequestsPerConnection { get; init; }
+
+    /// <summary>How long an upstream connection may live (Istio <c>tcp.maxConnectionDuration</c>): past it the connection
+    /// is closed when idle, or after its current request; null for no limit.</summary>
+    public TimeSpan? MaxConnectionDuration { get; init; }
+
+    /// <summary>TCP keep-alive probes on upstream sockets; null leaves SO_KEEPALIVE off.</summary>
+    public TcpKeepAliveSettings? TcpKeepAlive { get; init; }
+
+    /// <summary>Passive health checking of the endpoints; null for none.</summary>
+    public OutlierDetectionConfig? OutlierDetection { get; init; }
+
     /// <summary>TLS origination to the endpoints (Istio DestinationRule <c>tls</c> SIMPLE/MUTUAL); null sends plaintext.</summary>
     public UpstreamTlsSettings? Tls { get; init; }
 

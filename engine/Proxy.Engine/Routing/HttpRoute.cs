@@ -76,6 +76,9 @@ public sealed class HttpRoute
     /// </summary>
     public TimeSpan? Timeout { get; init; }
 
+    /// <summary>How failed attempts are retried; null or zero <see cref="RetryPolicy.NumRetries"/> for none.</summary>
+    public RetryPolicy? Retry { get; init; }
+
     /// <summary>Picks a destination with probability weight/(sum of weights); null when every weight is 0 or there are none.</summary>
     public ClusterConfig? PickCluster() => _picker.Pick();
 

@@ -4,7 +4,7 @@ using Proxy.Engine.Config;
 namespace Proxy.Engine.Upstream;
 
 /// <summary>Live state of one upstream endpoint: its connection pool and load counters.</summary>
-internal sealed class EndpointState
+internal sealed partial class EndpointState
 {
     private int _activeRequests;
 

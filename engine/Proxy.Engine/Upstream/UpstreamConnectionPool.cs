@@ -59,6 +59,25 @@ internal sealed class UpstreamConnectionPool
     }
 
     /// <summary>
+    /// A connection for one request: an idle one (unless <paramref name="fresh"/>), else a new one when the cluster's
+    /// MaxConnections allows, else the next one returned to this pool, waiting as a pending request (MaxPendingRequests
+    /// bounds the waiters, and a request that finds the queue full fails at once with <see cref="LeaseFailure.Overflow"/>).
+    /// </summary>
+    public async ValueTask<LeaseResult> LeaseAsync(ClusterState cluster, TransportOptions transport, bool fresh, CancellationToken cancellationToken)
+    {
+        var timeProvider = cluster.TimeProvider;
+        if (!fresh && TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, cluster.Config.IdleTimeout) is { } idle)
+        {
+            return new(idle, LeaseFailure.None, SocketError.Success);
+        }
+
+        var (connection, error) = await ConnectAsync(cluster, transport, cancellationToken).ConfigureAwait(false);
+        return connection is null
+            ? new(null, cancellationToken.IsCancellationRequested ? LeaseFailure.Canceled : LeaseFailure.ConnectFailed, error)
+            : new(connection, LeaseFailure.None, SocketError.Success);
+    }
+
+    /// <summary>
     /// Opens a new connection to the endpoint, with TLS when the cluster originates it. The cluster's connect timeout
     /// covers the TCP connect and the TLS handshake together, as Envoy's does.
     /// </summary>
@@ -173,3 +192,21 @@ internal sealed class UpstreamConnectionPool
     private static void Close(UpstreamConnection connection)
         => _ = connection.DisposeAsync().AsTask();
 }
+
+/// <summary>Why <see cref="UpstreamConnectionPool.LeaseAsync"/> gave no connection.</summary>
+internal enum LeaseFailure : byte
+{
+    None,
+
+    /// <summary>A circuit breaker is full (pending requests): 503 UO, not retried.</summary>
+    Overflow,
+
+    /// <summary>The connection could not be made (refused, timeout, TLS failure): 503 UF.</summary>
+    ConnectFailed,
+
+    /// <summary>The caller's token was cancelled while waiting (client gone, route timeout, stop).</summary>
+    Canceled,
+}
+
+/// <summary>A leased connection, or why there is none.</summary>
+internal readonly record struct LeaseResult(UpstreamConnection? Connection, LeaseFailure Failure, System.Net.Sockets.SocketError Error);
