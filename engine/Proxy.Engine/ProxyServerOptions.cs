@@ -18,6 +18,9 @@ public sealed class ProxyServerOptions
     /// <summary>Where the data path runs after socket completions; see <see cref="Engine.IoScheduling"/>.</summary>
     public IoScheduling IoScheduling { get; init; } = IoScheduling.Inline;
 
+    /// <summary>Gets a record of every finished HTTP request (tests; the access log builds on it).</summary>
+    internal Http.IRequestLogSink? RequestLog { get; init; }
+
     internal TransportOptions Transport => IoScheduling == IoScheduling.Inline
         ? TransportOptions.Default
         : ThreadPoolTransport;

@@ -63,6 +63,7 @@ internal sealed partial class Http1ProxyConnection
             return false;
         }
 
+        _statusCode = 200;
         var writer = new HeadWriter(_downstream.Output);
         writer.Write(ReasonPhrases.StatusLine(200));
         cors.WritePreflightFields(ref writer, _request, allowed ? origin : default);
@@ -96,6 +97,7 @@ internal sealed partial class Http1ProxyConnection
     /// </summary>
     private void WriteLocalReply(int statusCode, RedirectTarget? redirect, HeaderEdit? edit, ReadOnlySpan<byte> body, bool keepAlive)
     {
+        _statusCode = statusCode;
         var writer = new HeadWriter(_downstream.Output);
         writer.Write(ReasonPhrases.StatusLine(statusCode));
         if (redirect is not null)

@@ -8,47 +8,147 @@ namespace Proxy.Engine.Http;
 
 internal sealed partial class Http1ProxyConnection
 {
-    /// <summary>Steps 3 to 7 of the class remarks for one routed request.</summary>
+    /// <summary>
+    /// Steps 3 to 7 of the class remarks for one routed request: attempts under the route's retry policy, each to an
+    /// endpoint of the same cluster, until one is answered or the policy says no more.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
+    {
+        try
+        {
+            while (true)
+            {
+                _attempts++;
+                RememberTried(endpoint);
+                var (retry, keepAlive) = await AttemptAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
+                if (!retry)
+                {
+                    return keepAlive;
+                }
+
+                var policy = _retry!;
+                Log.Retrying(_context.Logger, _attempts, endpoint);
+                if (!await BackoffAsync(policy, _attempts).ConfigureAwait(false))
+                {
+                    _flags |= ResponseFlags.DownstreamConnectionTermination;
+                    Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
+                    return false;
+                }
+
+                if (RouteTimedOut)
+                {
+                    return await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                }
+
+                var next = PickRetryEndpoint(cluster, policy);
+                if (next is null)
+                {
+                    return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                }
+
+                endpoint = next;
+            }
+        }
+        finally
+        {
+            ReleaseRetrySlot(cluster);
+        }
+    }
+
+    /// <summary>
+    /// One attempt: lease, send, read the answer. Returns Retry (nothing written to the client, the connection
+    /// disposed) when the retry policy takes the failure; otherwise the exchange is finished here, and KeepAlive says
+    /// whether the client connection stays open.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(bool Retry, bool KeepAlive)> AttemptAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
+    {
+        _lastEndpoint = endpoint;
+        if (!cluster.TryStartRequest())
+        {
+            return (false, await ReplyLocallyAsync(ProxyOutcome.Overflow, clientKeepAlive && !hasBody).ConfigureAwait(false));
+        }
+
+        endpoint.OnRequestStarted();
+        try
+        {
+            return await ExchangeAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
+        }
+        finally
+        {
+            endpoint.OnRequestFinished();
+            cluster.FinishRequest();
+            DisarmTryTimer();
+            Volatile.Write(ref _activeUpstream, null);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(bool Retry, bool KeepAlive)> ExchangeAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
     {
         var timeProvider = _context.TimeProvider;
         var clientIsHttp10 = info.Version == Http1Version.Http10;
         var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
-        var retried = false;
-        var continueSent = false;
+        var staleRetried = false;
+        var localKeepAlive = clientKeepAlive && !hasBody;
 
         while (true)
         {
             if (!hasBody)
             {
-                // The whole request is in hand (no body, or one buffered for the mirrors): the route timeout starts now,
-                // connect included (Envoy starts it at the end of the downstream request).
+                // The whole request is in hand (no body, or one kept for the mirrors or for retries): the route timeout
+                // starts now, connect included (Envoy starts it at the end of the downstream request).
                 ArmRouteTimer();
             }
 
-            // Step 3: lease an idle connection, most recently used first, or open one. A retry always connects anew.
-            var upstream = retried ? null : endpoint.Pool.TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, cluster.Config.IdleTimeout);
+            // Step 3: lease an idle connection, most recently used first, or open one (circuit breakers permitting).
+            // Replaying after the keep-alive race always connects anew.
+            var lease = await endpoint.Pool.LeaseAsync(cluster, _context.Transport, fresh: staleRetried, RequestToken).ConfigureAwait(false);
+            var upstream = lease.Connection;
             if (upstream is null)
             {
-                var (connection, error) = await endpoint.Pool.ConnectAsync(cluster, _context.Transport, _aborted.Token).ConfigureAwait(false);
-                if (connection is null)
+                if (RouteTimedOut)
                 {
-                    Log.ConnectFailed(_context.Logger, endpoint, error);
-                    return await ReplyLocallyAsync(RouteTimedOut ? ProxyOutcome.UpstreamTimeout : ProxyOutcome.ConnectFailure, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                    return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, localKeepAlive).ConfigureAwait(false));
                 }
 
-                upstream = connection;
+                switch (lease.Failure)
+                {
+                    case LeaseFailure.Overflow:
+                        return (false, await ReplyLocallyAsync(ProxyOutcome.Overflow, localKeepAlive).ConfigureAwait(false));
+                    case LeaseFailure.Canceled:
+                        _flags |= ResponseFlags.DownstreamConnectionTermination;
+                        Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
+                        return (false, false);
+                }
+
+                Log.ConnectFailed(_context.Logger, endpoint, lease.Error);
+                endpoint.ReportLocalOrigin(LocalOriginResult.ConnectFailed);
+                Interlocked.Increment(ref _context.Statistics.UpstreamConnectFailuresCount);
+
+                // Nothing reached the upstream, and nothing of a streamed body was read yet: any request may be retried.
+                if (ShouldRetry(cluster, RetryCause.ConnectFailure, 0, replayable: true))
+                {
+                    return (true, false);
+                }
+
+                return (false, await ReplyLocallyAsync(ProxyOutcome.ConnectFailure, localKeepAlive).ConfigureAwait(false));
+            }
+
+            if (!upstream.IsReused)
+            {
+                endpoint.ReportLocalOrigin(LocalOriginResult.ConnectSuccess);
             }
 
             Volatile.Write(ref _activeUpstream, upstream);
             if (RouteTimedOut)
             {
-                // Fired while we connected or leased, before the heartbeat could see this connection: nothing was sent
-                // on it, and it is not reused (Envoy resets the upstream request).
+                // Fired while we connected or leased, before the timer could see this connection: nothing was sent on
+                // it, and it is not reused (Envoy resets the upstream request).
                 upstream.Abort();
                 await upstream.DisposeAsync().ConfigureAwait(false);
-                return await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, clientKeepAlive && !hasBody).ConfigureAwait(false);
+                return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, localKeepAlive).ConfigureAwait(false));
             }
 
             var upstreamInput = upstream.Transport.Input;
@@ -67,12 +167,13 @@ internal sealed partial class Http1ProxyConnection
                 }
 
                 await upstreamOutput.FlushAsync().ConfigureAwait(false);
+                ArmTryTimer();
             }
             else
             {
-                if (info.ExpectContinue && !clientIsHttp10 && !continueSent)
+                if (info.ExpectContinue && !clientIsHttp10 && !_continueSent)
                 {
-                    continueSent = true;
+                    _continueSent = true;
                     // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
                     LocalReplies.WriteContinue(_downstream.Output);
                     await _downstream.Output.FlushAsync().ConfigureAwait(false);
@@ -100,6 +201,7 @@ internal sealed partial class Http1ProxyConnection
                 // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
                 if (responseInfo.StatusCode != 100 && !clientIsHttp10)
                 {
+                    _responseStarted = true;
                     WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false, interim: true);
                     await _downstream.Output.FlushAsync().ConfigureAwait(false);
                 }
@@ -107,9 +209,9 @@ internal sealed partial class Http1ProxyConnection
 
             if (status != HeadReadStatus.Ok)
             {
-                // Only the peer closing is the keep-alive race; our own abort (stop deadline, client gone) is not.
+                // Only the peer closing is the keep-alive race; our own abort (deadline, stop, client gone) is not.
                 var closedByPeer = !upstream.Transport.IsAborted && !_downstream.IsAborted;
-                var replayable = !bodyPending && !sawInterim && closedByPeer;
+                var replayable = !bodyPending && !sawInterim;
                 var bodyComplete = !hasBody;
                 if (bodyPending)
                 {
@@ -120,7 +222,7 @@ internal sealed partial class Http1ProxyConnection
 
                     // Nothing of the body left the downstream pipe (the copy was still waiting for it), so it can
                     // be sent again. A chunked body may have consumed framing even when no data was copied.
-                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked && !sawInterim && closedByPeer;
+                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked && !sawInterim;
                 }
                 else
                 {
@@ -128,135 +230,199 @@ internal sealed partial class Http1ProxyConnection
                 }
 
                 await upstream.DisposeAsync().ConfigureAwait(false);
+                var failureKeepAlive = clientKeepAlive && bodyComplete;
                 if (RouteTimedOut)
                 {
                     // Envoy: 504 "upstream request timeout", flag UT; the upstream connection is not reused.
-                    return await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, clientKeepAlive && bodyComplete).ConfigureAwait(false);
+                    endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
+                    return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
+                }
+
+                if (_downstream.IsAborted)
+                {
+                    _flags |= ResponseFlags.DownstreamConnectionTermination;
+                    Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
+                    return (false, false);
+                }
+
+                if (!DisarmTryTimer())
+                {
+                    // The per-try timeout: counts as a 504 for the retry policy, and answers 504 UT once retries end.
+                    endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
+                    if (ShouldRetry(cluster, RetryCause.PerTryTimeout, 504, replayable))
+                    {
+                        return (true, false);
+                    }
+
+                    return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
                 }
 
                 // The keep-alive race: the upstream closed an idle connection just as we reused it. Nothing of the
-                // response arrived and nothing of the body was consumed, so the request can be sent again safely.
-                if (status == HeadReadStatus.ClosedBeforeAnyByte && upstream.IsReused && !retried && replayable)
+                // response arrived and nothing of the body was consumed, so the request can be sent again safely. This
+                // is a transport replay, not a retry of the policy.
+                if (status == HeadReadStatus.ClosedBeforeAnyByte && upstream.IsReused && !staleRetried && replayable && closedByPeer)
                 {
-                    retried = true;
+                    staleRetried = true;
                     Log.RetryingStaleConnection(_context.Logger, endpoint);
                     continue;
                 }
 
-                var outcome = status == HeadReadStatus.Invalid ? ProxyOutcome.UpstreamProtocolError : ProxyOutcome.UpstreamReset;
-                return await ReplyLocallyAsync(outcome, clientKeepAlive && bodyComplete).ConfigureAwait(false);
+                endpoint.ReportLocalOrigin(LocalOriginResult.Reset);
+                var invalid = status == HeadReadStatus.Invalid;
+                Interlocked.Increment(ref invalid ? ref _context.Statistics.UpstreamProtocolErrorsCount : ref _context.Statistics.UpstreamResetsCount);
+                if (ShouldRetry(cluster, RetryCause.Reset, 0, replayable))
+                {
+                    return (true, false);
+                }
+
+                return (false, await ReplyLocallyAsync(invalid ? ProxyOutcome.UpstreamProtocolError : ProxyOutcome.UpstreamReset, failureKeepAlive).ConfigureAwait(false));
             }
 
+            endpoint.ReportHttpStatus(responseInfo.StatusCode);
             if (responseInfo.StatusCode == 101)
             {
-                // The upgraded connection is a tunnel with no response to complete: the route timeout ends here.
+                // The upgraded connection is a tunnel with no response to complete: the deadlines end here.
+                DisarmTryTimer();
                 DisarmRouteTimer();
-                return await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false);
+                return (false, await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false));
             }
 
-            // Step 6: response head and body, framed for this client.
-            var noBody = _request.Method == Http1Method.Head || responseInfo.StatusCode is 204 or 304;
-            var upstreamKeepAlive = responseInfo.Version == Http1Version.Http11
-                ? (responseInfo.Connection & ConnectionOptions.Close) == 0
-                : (responseInfo.Connection & ConnectionOptions.KeepAlive) != 0;
-            ResponseFraming framing;
-            if (noBody)
+            // A retriable answer is dropped unseen, with its connection (Envoy resets the upstream stream), if the
+            // request can be sent again; once retries end, the last answer is the one forwarded.
+            if (_retry is not null && responseInfo.StatusCode >= 400
+                && ShouldRetry(cluster, RetryCause.Response, responseInfo.StatusCode, replayable: !bodyPending && !sawInterim))
             {
-                framing = ResponseFraming.None;
-            }
-            else if (responseInfo.IsChunked)
-            {
-                framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
-            }
-            else if (responseInfo.ContentLength >= 0)
-            {
-                framing = ResponseFraming.ContentLength;
-            }
-            else
-            {
-                // Close-delimited upstream response (RFC 9112 6.3 rule 8): the connection ends with the body.
-                upstreamKeepAlive = false;
-                framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
-            }
-
-            // A request body still in flight when the response starts will be cut short: say so in this response.
-            var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited
-                && (!bodyPending || requestBody.IsCompleted);
-            WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
-
-            var downstreamOutput = _downstream.Output;
-            BodyCopyResult responseResult;
-            if (noBody)
-            {
-                var flush = await downstreamOutput.FlushAsync().ConfigureAwait(false);
-                responseResult = flush.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed;
-            }
-            else if (responseInfo.IsChunked)
-            {
-                (responseResult, _) = await BodyCopier.CopyChunkedAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked, _context.Parser.Limits).ConfigureAwait(false);
-            }
-            else if (responseInfo.ContentLength >= 0)
-            {
-                (responseResult, _) = await BodyCopier.CopyFixedAsync(upstreamInput, downstreamOutput, responseInfo.ContentLength).ConfigureAwait(false);
-            }
-            else
-            {
-                (responseResult, _) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
-                if (responseResult == BodyCopyResult.Completed)
-                {
-                    // The end of a close-delimited body is the connection's end: only a clean FIN completes it. A reset
-                    // truncated it, and the client must see a broken connection, not a complete body.
-                    responseResult = upstream.Transport.ReceiveError == System.Net.Sockets.SocketError.Success
-                        ? await BodyCopier.EndBodyAsync(downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false)
-                        : BodyCopyResult.SourceEnded;
-                }
-            }
-
-            // Step 7: settle the request body, then decide both connections' fate.
-            if (bodyPending)
-            {
-                if (!requestBody.IsCompleted)
-                {
-                    // The upstream answered before taking the whole body: it cannot be reused, and the client's
-                    // remaining body bytes leave the downstream unsynchronised.
-                    _downstream.Input.CancelPendingRead();
-                    upstream.Abort();
-                    keepAlive = false;
-                }
-
-                var (bodyResult, _) = await requestBody.ConfigureAwait(false);
-                if (bodyResult != BodyCopyResult.Completed)
-                {
-                    upstreamKeepAlive = false;
-                    keepAlive = false;
-                }
-            }
-
-            if (responseResult != BodyCopyResult.Completed)
-            {
-                // Mid-body failure: the client cannot be told except by closing its connection.
                 upstream.Abort();
                 await upstream.DisposeAsync().ConfigureAwait(false);
-                _downstream.Abort();
-                return false;
+                return (true, false);
             }
 
-            // A route timeout that fired after the last byte left the response whole, but the heartbeat may have aborted
-            // the upstream: it must not go back to the pool.
-            var inTime = DisarmRouteTimer();
-            _activeUpstream = null;
-            if (upstreamKeepAlive && inTime && !upstream.Transport.IsAborted)
+            return (false, await ForwardResponseAsync(upstream, endpoint, responseInfo, clientKeepAlive, clientIsHttp10, bodyPending, requestBody).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>Steps 6 and 7: the response head and body, framed for this client, then both connections' fate.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<bool> ForwardResponseAsync(
+        UpstreamConnection upstream, EndpointState endpoint, HttpHeadInfo responseInfo, bool clientKeepAlive, bool clientIsHttp10,
+        bool bodyPending, ValueTask<(BodyCopyResult Result, long Copied)> requestBody)
+    {
+        var upstreamInput = upstream.Transport.Input;
+        var noBody = _request.Method == Http1Method.Head || responseInfo.StatusCode is 204 or 304;
+        var upstreamKeepAlive = responseInfo.Version == Http1Version.Http11
+            ? (responseInfo.Connection & ConnectionOptions.Close) == 0
+            : (responseInfo.Connection & ConnectionOptions.KeepAlive) != 0;
+        ResponseFraming framing;
+        if (noBody)
+        {
+            framing = ResponseFraming.None;
+        }
+        else if (responseInfo.IsChunked)
+        {
+            framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
+        }
+        else if (responseInfo.ContentLength >= 0)
+        {
+            framing = ResponseFraming.ContentLength;
+        }
+        else
+        {
+            // Close-delimited upstream response (RFC 9112 6.3 rule 8): the connection ends with the body.
+            upstreamKeepAlive = false;
+            framing = clientIsHttp10 ? ResponseFraming.CloseDelimited : ResponseFraming.Chunked;
+        }
+
+        // A request body still in flight when the response starts will be cut short: say so in this response.
+        var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited
+            && (!bodyPending || requestBody.IsCompleted);
+        _responseStarted = true;
+        _statusCode = responseInfo.StatusCode;
+        WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
+
+        var downstreamOutput = _downstream.Output;
+        BodyCopyResult responseResult;
+        if (noBody)
+        {
+            var flush = await downstreamOutput.FlushAsync().ConfigureAwait(false);
+            responseResult = flush.IsCompleted ? BodyCopyResult.DestinationClosed : BodyCopyResult.Completed;
+        }
+        else if (responseInfo.IsChunked)
+        {
+            (responseResult, _) = await BodyCopier.CopyChunkedAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked, _context.Parser.Limits).ConfigureAwait(false);
+        }
+        else if (responseInfo.ContentLength >= 0)
+        {
+            (responseResult, _) = await BodyCopier.CopyFixedAsync(upstreamInput, downstreamOutput, responseInfo.ContentLength).ConfigureAwait(false);
+        }
+        else
+        {
+            (responseResult, _) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
+            if (responseResult == BodyCopyResult.Completed)
             {
-                upstream.RequestCount++;
-                endpoint.Pool.Return(upstream, timeProvider.GetTimestamp());
+                // The end of a close-delimited body is the connection's end: only a clean FIN completes it. A reset
+                // truncated it, and the client must see a broken connection, not a complete body.
+                responseResult = upstream.Transport.ReceiveError == System.Net.Sockets.SocketError.Success
+                    ? await BodyCopier.EndBodyAsync(downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false)
+                    : BodyCopyResult.SourceEnded;
+            }
+        }
+
+        // Step 7: settle the request body, then decide both connections' fate.
+        if (bodyPending)
+        {
+            if (!requestBody.IsCompleted)
+            {
+                // The upstream answered before taking the whole body: it cannot be reused, and the client's
+                // remaining body bytes leave the downstream unsynchronised.
+                _downstream.Input.CancelPendingRead();
+                upstream.Abort();
+                keepAlive = false;
+            }
+
+            var (bodyResult, _) = await requestBody.ConfigureAwait(false);
+            if (bodyResult != BodyCopyResult.Completed)
+            {
+                upstreamKeepAlive = false;
+                keepAlive = false;
+            }
+        }
+
+        if (responseResult != BodyCopyResult.Completed)
+        {
+            // Mid-body failure: the client cannot be told except by closing its connection.
+            if (responseResult == BodyCopyResult.DestinationClosed || _downstream.IsAborted)
+            {
+                _flags |= ResponseFlags.DownstreamConnectionTermination;
+                Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
             }
             else
             {
-                await upstream.DisposeAsync().ConfigureAwait(false);
+                // The upstream broke off (or a deadline cut it): Envoy resets the downstream stream.
+                _flags |= RouteTimedOut || TryTimedOut ? ResponseFlags.UpstreamRequestTimeout : ResponseFlags.UpstreamConnectionTermination;
+                Interlocked.Increment(ref _context.Statistics.UpstreamResponsesIncomplete);
             }
 
-            return keepAlive;
+            upstream.Abort();
+            await upstream.DisposeAsync().ConfigureAwait(false);
+            _downstream.Abort();
+            return false;
         }
+
+        // A deadline that fired after the last byte left the response whole, but may have aborted the upstream: it
+        // must not go back to the pool.
+        var inTime = DisarmTryTimer() & DisarmRouteTimer();
+        _activeUpstream = null;
+        if (upstreamKeepAlive && inTime && !upstream.Transport.IsAborted)
+        {
+            upstream.RequestCount++;
+            endpoint.Pool.Return(upstream, _context.TimeProvider.GetTimestamp());
+        }
+        else
+        {
+            await upstream.DisposeAsync().ConfigureAwait(false);
+        }
+
+        return keepAlive;
     }
 
     /// <summary>
@@ -276,6 +442,7 @@ internal sealed partial class Http1ProxyConnection
         else if (result.Result == BodyCopyResult.Completed)
         {
             ArmRouteTimer();
+            ArmTryTimer();
         }
 
         return result;
@@ -514,6 +681,14 @@ internal sealed partial class Http1ProxyConnection
             {
                 writer.Write(line.Line);
             }
+        }
+
+        if (_retry is not null && !mirror)
+        {
+            // Envoy's include_request_attempt_count: 1 for the first attempt, 2 for the first retry, ...
+            writer.Write("x-envoy-attempt-count: "u8);
+            writer.WriteNumber(_attempts);
+            writer.Write("\r\n"u8);
         }
 
         if (info.IsChunked)

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Proxy.Engine.Config;
+using Proxy.Engine.Http.Mirroring;
 using Proxy.Engine.Routing;
 using Proxy.Engine.Transport;
 using Proxy.Engine.Upstream;
@@ -58,7 +59,15 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     private readonly CancellationTokenSource _aborted = new();
     private volatile bool _draining;
     private bool _requestIdGenerated;
+    private bool _continueSent;
     private UpstreamConnection? _activeUpstream;
+
+    // What the request in progress came to, for the request log (RequestRecord).
+    private bool _recordPending;
+    private int _statusCode;
+    private ResponseFlags _flags;
+    private string? _routeName;
+    private EndpointState? _lastEndpoint;
 
     // Downstream deadlines, checked by the heartbeat (no timer per connection, nothing allocated per request). The
     // phase moves by compare-and-swap so exactly one side wins: the request loop entering the next phase, or the
@@ -72,15 +81,6 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     private readonly TimeSpan _requestHeadersTimeout;
     private int _phase;
     private long _phaseStartedAt;
-
-    // The route timeout of the request in progress: armed once the request is fully sent on (Envoy), fired by the
-    // heartbeat, disarmed when the exchange ends.
-    private const int RouteTimerOff = 0;
-    private const int RouteTimerArmed = 1;
-    private const int RouteTimerFired = 2;
-    private int _routeTimer;
-    private long _routeTimerStartedAt;
-    private TimeSpan _routeTimeout;
 
     /// <param name="downstream">The client connection (plaintext socket, or TLS after termination).</param>
     /// <param name="router">The route table of the listener or TLS filter chain that accepted it.</param>
@@ -129,6 +129,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         try
         {
             _aborted.Cancel();
+            CancelRequestWaits();
         }
         catch (ObjectDisposedException)
         {
@@ -137,47 +138,24 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
     public void OnHeartbeat(long now)
     {
-        var timeProvider = _context.TimeProvider;
+        // The downstream deadlines between requests; a request's own deadlines run on its timer (Deadlines.cs).
         var phase = Volatile.Read(ref _phase);
-        if (phase is PhaseIdle or PhaseHead)
+        if (phase is not (PhaseIdle or PhaseHead))
         {
-            var timeout = phase == PhaseIdle ? _idleTimeout : _requestHeadersTimeout;
-            if (IsEnabled(timeout)
-                && timeProvider.GetElapsedTime(Volatile.Read(ref _phaseStartedAt), now) >= timeout
-                && Interlocked.CompareExchange(ref _phase, phase + 3, phase) == phase)
-            {
-                Interlocked.Increment(ref phase == PhaseIdle ? ref _context.Statistics.HttpIdleTimeouts : ref _context.Statistics.HttpRequestHeaderTimeouts);
-                _downstream.Input.CancelPendingRead();
-            }
-
             return;
         }
 
-        if (Volatile.Read(ref _routeTimer) == RouteTimerArmed
-            && timeProvider.GetElapsedTime(Volatile.Read(ref _routeTimerStartedAt), now) >= _routeTimeout
-            && Interlocked.CompareExchange(ref _routeTimer, RouteTimerFired, RouteTimerArmed) == RouteTimerArmed)
+        var timeout = phase == PhaseIdle ? _idleTimeout : _requestHeadersTimeout;
+        if (IsEnabled(timeout)
+            && _context.TimeProvider.GetElapsedTime(Volatile.Read(ref _phaseStartedAt), now) >= timeout
+            && Interlocked.CompareExchange(ref _phase, phase + 3, phase) == phase)
         {
-            Interlocked.Increment(ref _context.Statistics.HttpRouteTimeouts);
-            Volatile.Read(ref _activeUpstream)?.Abort();
+            Interlocked.Increment(ref phase == PhaseIdle ? ref _context.Statistics.HttpIdleTimeouts : ref _context.Statistics.HttpRequestHeaderTimeouts);
+            _downstream.Input.CancelPendingRead();
         }
     }
 
     private static bool IsEnabled(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
-
-    /// <summary>Starts the route timeout, once per request, when the whole request has been sent on.</summary>
-    private void ArmRouteTimer()
-    {
-        if (_routeTimeout > TimeSpan.Zero && Volatile.Read(ref _routeTimer) == RouteTimerOff)
-        {
-            Volatile.Write(ref _routeTimerStartedAt, _context.TimeProvider.GetTimestamp());
-            Interlocked.CompareExchange(ref _routeTimer, RouteTimerArmed, RouteTimerOff);
-        }
-    }
-
-    /// <summary>Stops the route timeout; false when it already fired (the upstream connection is then aborted).</summary>
-    private bool DisarmRouteTimer() => Interlocked.Exchange(ref _routeTimer, RouteTimerOff) != RouteTimerFired;
-
-    private bool RouteTimedOut => Volatile.Read(ref _routeTimer) == RouteTimerFired;
 
     /// <summary>Serves requests until either side closes or the connection drains. The owner closes the transport.</summary>
     public async Task RunAsync()
@@ -186,11 +164,33 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         {
             while (!_draining && await ProcessRequestAsync().ConfigureAwait(false))
             {
+                CompleteRecord();
             }
         }
         finally
         {
+            CompleteRecord();
             Dispose();
+        }
+    }
+
+    /// <summary>Hands the finished request's record to the request log, if one listens.</summary>
+    private void CompleteRecord()
+    {
+        if (!_recordPending)
+        {
+            return;
+        }
+
+        _recordPending = false;
+        if (_context.Options.RequestLog is { } log)
+        {
+            if (_statusCode == 0 && _downstream.IsAborted)
+            {
+                _flags |= ResponseFlags.DownstreamConnectionTermination;
+            }
+
+            log.OnRequestCompleted(new RequestRecord(_statusCode, _flags, _routeName, _lastEndpoint, _attempts));
         }
     }
 
@@ -198,6 +198,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     {
         _drain.Dispose();
         _aborted.Dispose();
+        DisposeDeadlines();
     }
 
     /// <summary>Serves one request; returns whether the connection stays open for another.</summary>
@@ -245,6 +246,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             if (phase == PhaseHeadTimedOut)
             {
                 input.AdvanceTo(buffer.End);
+                BeginRecord();
+                _statusCode = 408;
                 LocalReplies.WriteBadRequest(output, 408);
                 await output.FlushAsync().ConfigureAwait(false);
                 return false;
@@ -283,6 +286,9 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             if (rejectStatus != 0)
             {
                 input.AdvanceTo(buffer.End);
+                BeginRecord();
+                _statusCode = rejectStatus;
+                _flags = ResponseFlags.DownstreamProtocolError;
                 LocalReplies.WriteBadRequest(output, rejectStatus);
                 await output.FlushAsync().ConfigureAwait(false);
                 return false;
@@ -299,6 +305,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
 
         _requestIdGenerated = false;
+        _continueSent = false;
+        BeginRecord();
         ResetActions();
         _request.Scheme = _https ? "https" : "http";
         _request.LocalPort = _localPort;
@@ -320,8 +328,10 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             return await ReplyLocallyAsync(ProxyOutcome.NoRoute, clientKeepAlive && !hasBody).ConfigureAwait(false);
         }
 
+        _routeName = route.Name;
         if (route.HttpsRedirect)
         {
+            _statusCode = 301;
             var keepAlive = clientKeepAlive && !hasBody && !_draining;
             LocalReplies.WriteHttpsRedirect(_downstream.Output, _request, close: !keepAlive);
             var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
@@ -339,13 +349,18 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
         if (route.Fault is { } fault)
         {
-            if (fault.Delay is { } delay && Roll(fault.DelayPercentage) && !await DelayAsync(delay).ConfigureAwait(false))
+            if (fault.Delay is { } delay && Roll(fault.DelayPercentage))
             {
-                return false;
+                _flags |= ResponseFlags.DelayInjected;
+                if (!await DelayAsync(delay).ConfigureAwait(false))
+                {
+                    return false;
+                }
             }
 
             if (fault.AbortStatusCode is { } abortStatus && Roll(fault.AbortPercentage))
             {
+                _flags |= ResponseFlags.FaultInjected;
                 Interlocked.Increment(ref _context.Statistics.FaultAbortsInjected);
                 WriteLocalReply(abortStatus, null, null, FaultAbortBody, localKeepAlive && !_draining);
                 return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
@@ -394,16 +409,29 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 hasBody &= _bufferedBody is null;
             }
 
-            _routeTimeout = route.Timeout ?? TimeSpan.Zero;
-            endpoint.OnRequestStarted();
+            // A body small enough to keep is read whole first when a retry could resend it after it went out (a
+            // connect failure needs no copy: nothing of a streamed body is read before the connection is made).
+            ResetRetryState(route.Retry);
+            if (hasBody && _retry is { } retry && CanRetryAfterSending(retry) && !info.IsChunked
+                && info.ContentLength <= MirrorDispatcher.MaxBufferedBody)
+            {
+                if (!await BufferRequestBodyAsync(info).ConfigureAwait(false))
+                {
+                    return false;
+                }
+
+                _continueSent = info.ExpectContinue;
+                hasBody = false;
+            }
+
+            BeginDeadlines(route.Timeout ?? TimeSpan.Zero, _retry?.PerTryTimeout ?? TimeSpan.Zero);
             try
             {
                 return await ForwardAsync(cluster, endpoint, info, hasBody, clientKeepAlive).ConfigureAwait(false);
             }
             finally
             {
-                endpoint.OnRequestFinished();
-                DisarmRouteTimer();
+                EndDeadlines();
                 Volatile.Write(ref _activeUpstream, null);
             }
         }
@@ -451,12 +479,30 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ReplyLocallyAsync(ProxyOutcome outcome, bool keepAlive)
     {
+        _statusCode = LocalReplies.StatusCode(outcome);
+        _flags |= LocalReplies.Flag(outcome);
         // A request whose body we did not read leaves the connection unsynchronised: close it.
         keepAlive &= !_draining;
         LocalReplies.Write(_downstream.Output, outcome, close: !keepAlive);
         var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
         return keepAlive && !flush.IsCompleted;
     }
+
+    private void BeginRecord()
+    {
+        CompleteRecord();
+        _recordPending = true;
+        _statusCode = 0;
+        _flags = ResponseFlags.None;
+        _routeName = null;
+        _lastEndpoint = null;
+        _attempts = 0;
+        _retry = null;
+    }
+
+    /// <summary>Whether the policy could retry a request after it was sent (so its body is worth keeping).</summary>
+    private bool CanRetryAfterSending(RetryPolicy policy)
+        => (policy.RetryNonIdempotent || IsIdempotent(_request.Method)) && (policy.RetryOn & ~RetryConditions.ConnectFailure) != 0;
 
     private static partial class Log
     {
@@ -468,5 +514,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
         [LoggerMessage(4, LogLevel.Debug, "Reused connection to {Endpoint} failed before the response; retrying on a fresh connection")]
         public static partial void RetryingStaleConnection(ILogger logger, EndpointState endpoint);
+
+        [LoggerMessage(5, LogLevel.Debug, "Attempt {Attempt} to {Endpoint} failed; retrying")]
+        public static partial void Retrying(ILogger logger, int attempt, EndpointState endpoint);
     }
 }

@@ -21,6 +21,8 @@ internal static class LocalReplies
     private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: true);
     private static readonly byte[] UpstreamTimeout = Build(504, "Gateway Timeout", "upstream request timeout", close: false);
     private static readonly byte[] UpstreamTimeoutClose = Build(504, "Gateway Timeout", "upstream request timeout", close: true);
+    private static readonly byte[] Overflow = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: overflow", close: false, overloaded: true);
+    private static readonly byte[] OverflowClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: overflow", close: true, overloaded: true);
     private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", "upstream sent an invalid response", close: true);
     private static readonly byte[] Continue = Encoding.ASCII.GetBytes("HTTP/1.1 100 Continue\r\n\r\n");
 
@@ -33,6 +35,7 @@ internal static class LocalReplies
             ProxyOutcome.ConnectFailure => close ? ConnectFailureClose : ConnectFailure,
             ProxyOutcome.UpstreamReset => close ? UpstreamResetClose : UpstreamReset,
             ProxyOutcome.UpstreamTimeout => close ? UpstreamTimeoutClose : UpstreamTimeout,
+            ProxyOutcome.Overflow => close ? OverflowClose : Overflow,
             _ => UpstreamProtocolError,
         };
         writer.Write(reply);
@@ -78,10 +81,39 @@ internal static class LocalReplies
         writer.Write(reply);
     }
 
-    private static byte[] Build(int status, string reason, string body, bool close)
+    /// <summary>The status a local reply for <paramref name="outcome"/> carries.</summary>
+    public static int StatusCode(ProxyOutcome outcome) => outcome switch
+    {
+        ProxyOutcome.NoRoute => 404,
+        ProxyOutcome.UpstreamProtocolError => 502,
+        ProxyOutcome.UpstreamTimeout => 504,
+        _ => 503,
+    };
+
+    /// <summary>Envoy's response flag for a local reply's <paramref name="outcome"/>.</summary>
+    public static ResponseFlags Flag(ProxyOutcome outcome) => outcome switch
+    {
+        ProxyOutcome.NoRoute => ResponseFlags.NoRoute,
+        ProxyOutcome.NoHealthyUpstream => ResponseFlags.NoHealthyUpstream,
+        ProxyOutcome.ConnectFailure => ResponseFlags.UpstreamConnectionFailure,
+        ProxyOutcome.UpstreamReset => ResponseFlags.UpstreamConnectionTermination,
+        ProxyOutcome.UpstreamProtocolError => ResponseFlags.UpstreamProtocolError,
+        ProxyOutcome.UpstreamTimeout => ResponseFlags.UpstreamRequestTimeout,
+        ProxyOutcome.Overflow => ResponseFlags.UpstreamOverflow,
+        ProxyOutcome.FaultAbort => ResponseFlags.FaultInjected,
+        _ => ResponseFlags.None,
+    };
+
+    private static byte[] Build(int status, string reason, string body, bool close, bool overloaded = false)
     {
         var sb = new StringBuilder();
         sb.Append("HTTP/1.1 ").Append(status).Append(' ').Append(reason).Append("\r\n");
+        if (overloaded)
+        {
+            // Envoy's router adds it to a local reply caused by a circuit breaker (router.cc onUpstreamAbort).
+            sb.Append("x-envoy-overloaded: true\r\n");
+        }
+
         sb.Append("content-length: ").Append(body.Length).Append("\r\n");
         if (body.Length > 0)
         {

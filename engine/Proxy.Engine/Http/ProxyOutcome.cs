@@ -31,6 +31,10 @@ internal enum ProxyOutcome : byte
     /// <summary>A route's fault abort answered with its status and body <c>fault filter abort</c>: flag FI.</summary>
     FaultAbort,
 
+    /// <summary>A circuit breaker (pending requests, requests) overflowed: 503 with <c>x-envoy-overloaded: true</c> and
+    /// body <c>upstream connect error or disconnect/reset before headers. reset reason: overflow</c>, flag UO.</summary>
+    Overflow,
+
     /// <summary>The route answered itself: redirect, direct response or CORS preflight (Envoy: no flag).</summary>
     DirectResponse,
 }

@@ -25,6 +25,22 @@ internal sealed class ResponseHead
 
     public KnownHeader GetKnown(int index) => _fields[index].Known;
 
+    /// <summary>Finds the first field with this name (ASCII case-insensitive).</summary>
+    public bool TryGetValue(ReadOnlySpan<byte> name, out ReadOnlySpan<byte> value)
+    {
+        for (var i = 0; i < _count; i++)
+        {
+            if (System.Text.Ascii.EqualsIgnoreCase(GetName(i), name))
+            {
+                value = GetValue(i);
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
+    }
+
     public void Reset()
     {
         _used = 0;

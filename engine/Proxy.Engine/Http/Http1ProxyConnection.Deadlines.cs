@@ -1,0 +1,238 @@
+using Proxy.Engine.Upstream;
+
+namespace Proxy.Engine.Http;
+
+/// <summary>
+/// The deadlines of the request in progress: the route timeout (from the end of the downstream request until the
+/// response is complete, every retry included, as Envoy's) and the retry policy's per-try timeout (from the moment an
+/// attempt's request has been sent). One timer per connection, created on the first request that needs it and re-armed
+/// per request, so a request allocates nothing for its deadlines; it fires at the nearest one.
+/// </summary>
+/// <remarks>
+/// Firing aborts the upstream connection of the attempt in flight (its read then ends) and, for the route timeout, the
+/// request's waits (lease, pending queue, back-off). The attempt sees which deadline fired through
+/// <see cref="RouteTimedOut"/> and <see cref="TryTimedOut"/>. State changes happen under a lock taken only by requests
+/// whose route has a deadline, and by the timer.
+/// </remarks>
+internal sealed partial class Http1ProxyConnection
+{
+    private readonly Lock _deadlineLock = new();
+    private ITimer? _deadlineTimer;
+    private TimeSpan _routeTimeout;
+    private TimeSpan _tryTimeout;
+    private long _routeDeadline; // timestamp; 0 = not armed
+    private long _tryDeadline;
+    private bool _routeFired;
+    private bool _tryFired;
+    private bool _routeArmedThisRequest;
+
+    // Cancelled by Abort and by the route timeout: what a request waits on (lease, pending queue, back-off). Reused
+    // until cancelled.
+    private CancellationTokenSource _requestCts = new();
+
+    private CancellationToken RequestToken => _requestCts.Token;
+
+    private bool RouteTimedOut => Volatile.Read(ref _routeFired);
+
+    private bool TryTimedOut => Volatile.Read(ref _tryFired);
+
+    /// <summary>Sets the request's deadlines (none when zero) before it is forwarded.</summary>
+    private void BeginDeadlines(TimeSpan routeTimeout, TimeSpan tryTimeout)
+    {
+        _routeTimeout = routeTimeout;
+        _tryTimeout = tryTimeout;
+        _routeArmedThisRequest = false;
+        if (_requestCts.IsCancellationRequested)
+        {
+            _requestCts.Dispose();
+            _requestCts = new CancellationTokenSource();
+        }
+    }
+
+    /// <summary>Starts the route timeout, once per request, when the whole request has been sent on.</summary>
+    private void ArmRouteTimer()
+    {
+        if (_routeTimeout <= TimeSpan.Zero || _routeArmedThisRequest)
+        {
+            return;
+        }
+
+        _routeArmedThisRequest = true;
+        lock (_deadlineLock)
+        {
+            var now = _context.TimeProvider.GetTimestamp();
+            _routeDeadline = now + ToTimestampTicks(_routeTimeout);
+            _routeFired = false;
+            ScheduleLocked(now);
+        }
+    }
+
+    /// <summary>Starts the per-try timeout of the attempt whose request has just been sent.</summary>
+    private void ArmTryTimer()
+    {
+        if (_tryTimeout <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        lock (_deadlineLock)
+        {
+            var now = _context.TimeProvider.GetTimestamp();
+            _tryDeadline = now + ToTimestampTicks(_tryTimeout);
+            _tryFired = false;
+            ScheduleLocked(now);
+        }
+    }
+
+    /// <summary>Stops the attempt's per-try timeout; false when it had fired.</summary>
+    private bool DisarmTryTimer()
+    {
+        if (_tryTimeout <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        lock (_deadlineLock)
+        {
+            var fired = _tryFired;
+            _tryDeadline = 0;
+            _tryFired = false;
+            return !fired;
+        }
+    }
+
+    /// <summary>Stops the route timeout; false when it had fired (the upstream connection was then aborted).</summary>
+    private bool DisarmRouteTimer()
+    {
+        if (_routeTimeout <= TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        lock (_deadlineLock)
+        {
+            var fired = _routeFired;
+            _routeDeadline = 0;
+            _routeFired = false;
+            _tryDeadline = 0;
+            _tryFired = false;
+            return !fired;
+        }
+    }
+
+    /// <summary>Clears every deadline at the end of a request.</summary>
+    private void EndDeadlines()
+    {
+        if (_routeTimeout > TimeSpan.Zero || _tryTimeout > TimeSpan.Zero)
+        {
+            lock (_deadlineLock)
+            {
+                _routeDeadline = 0;
+                _tryDeadline = 0;
+                _routeFired = false;
+                _tryFired = false;
+            }
+        }
+
+        _routeTimeout = TimeSpan.Zero;
+        _tryTimeout = TimeSpan.Zero;
+    }
+
+    private void ScheduleLocked(long now)
+    {
+        var next = long.MaxValue;
+        if (_routeDeadline != 0 && !_routeFired)
+        {
+            next = _routeDeadline;
+        }
+
+        if (_tryDeadline != 0 && !_tryFired)
+        {
+            next = Math.Min(next, _tryDeadline);
+        }
+
+        if (next == long.MaxValue)
+        {
+            return;
+        }
+
+        var timeProvider = _context.TimeProvider;
+        var due = next <= now ? TimeSpan.Zero : timeProvider.GetElapsedTime(now, next);
+        if (_deadlineTimer is null)
+        {
+            // Created once per connection, without capturing the first request's execution context.
+            using (ExecutionContext.SuppressFlow())
+            {
+                _deadlineTimer = timeProvider.CreateTimer(static state => ((Http1ProxyConnection)state!).OnDeadline(), this, due, Timeout.InfiniteTimeSpan);
+            }
+        }
+        else
+        {
+            _deadlineTimer.Change(due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnDeadline()
+    {
+        UpstreamConnection? victim = null;
+        var cancelWaits = false;
+        lock (_deadlineLock)
+        {
+            if (_deadlineTimer is null)
+            {
+                return; // disposed
+            }
+
+            var now = _context.TimeProvider.GetTimestamp();
+            if (_routeDeadline != 0 && !_routeFired && now >= _routeDeadline)
+            {
+                _routeFired = true;
+                cancelWaits = true;
+                victim = Volatile.Read(ref _activeUpstream);
+                Interlocked.Increment(ref _context.Statistics.HttpRouteTimeouts);
+            }
+            else if (_tryDeadline != 0 && !_tryFired && now >= _tryDeadline)
+            {
+                _tryFired = true;
+                victim = Volatile.Read(ref _activeUpstream);
+                Interlocked.Increment(ref _context.Statistics.UpstreamPerTryTimeouts);
+            }
+
+            ScheduleLocked(now);
+        }
+
+        victim?.Abort();
+        if (cancelWaits)
+        {
+            CancelRequestWaits();
+        }
+    }
+
+    private void CancelRequestWaits()
+    {
+        try
+        {
+            _requestCts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private long ToTimestampTicks(TimeSpan timeout)
+    {
+        var ticks = (double)timeout.Ticks * _context.TimeProvider.TimestampFrequency / TimeSpan.TicksPerSecond;
+        return ticks >= long.MaxValue / 2 ? long.MaxValue / 2 : Math.Max(1, (long)ticks);
+    }
+
+    private void DisposeDeadlines()
+    {
+        lock (_deadlineLock)
+        {
+            _deadlineTimer?.Dispose();
+            _deadlineTimer = null;
+        }
+
+        _requestCts.Dispose();
+    }
+}
