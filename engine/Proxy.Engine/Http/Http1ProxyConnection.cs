@@ -64,6 +64,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
     // What the request in progress came to, for the request log (RequestRecord).
     private bool _recordPending;
+    private volatile bool _locallyReset;
     private int _statusCode;
     private ResponseFlags _flags;
     private string? _routeName;
@@ -125,6 +126,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     /// downstream transport).</summary>
     public void Abort()
     {
+        _locallyReset = true;
         Volatile.Read(ref _activeUpstream)?.Abort();
         try
         {
@@ -185,7 +187,12 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         _recordPending = false;
         if (_context.Options.RequestLog is { } log)
         {
-            if (_statusCode == 0 && _downstream.IsAborted)
+            if (_locallyReset)
+            {
+                // The server cut the request off (stop deadline): Envoy's local reset, not the client's doing.
+                _flags = (_flags & ~ResponseFlags.DownstreamConnectionTermination) | ResponseFlags.LocalReset;
+            }
+            else if (_statusCode == 0 && _downstream.IsAborted)
             {
                 _flags |= ResponseFlags.DownstreamConnectionTermination;
             }
