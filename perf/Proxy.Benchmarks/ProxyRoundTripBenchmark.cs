@@ -14,9 +14,11 @@ namespace Proxy.Benchmarks;
 /// The client and the backend use blocking sockets and preallocated buffers, so they allocate nothing; the
 /// allocated bytes MemoryDiagnoser reports (process-wide) are the proxy's own per-request allocations.
 /// Latency here is dominated by loopback round trips and thread hand-offs; throughput is measured by perf/compare.sh.
-/// <see cref="Actions"/> runs the same exchange through a route with request and response header edits at route and
+/// <see cref="Scenario.Actions"/> runs the same exchange through a route with request and response header edits at route and
 /// destination level, a prefix rewrite and a CORS policy the request's Origin passes: route actions must add no
-/// per-request allocation either.
+/// per-request allocation either. <see cref="Scenario.Resilience"/> forwards through a route with Istio's default retry
+/// policy, a route timeout and a per-try timeout, to a cluster with circuit breakers and outlier detection: with
+/// nothing failing, the policy checks must cost no allocation and little time.
 /// </summary>
 [MemoryDiagnoser]
 public class ProxyRoundTripBenchmark
@@ -40,9 +42,20 @@ public class ProxyRoundTripBenchmark
     private int _responseLength;
     private byte[] _request = Request;
 
-    /// <summary>False: a plain forwarding route. True: the same with header edits, a prefix rewrite and CORS.</summary>
-    [Params(false, true)]
-    public bool Actions { get; set; }
+    public enum Scenario
+    {
+        /// <summary>A plain forwarding route.</summary>
+        Plain,
+
+        /// <summary>The same with header edits, a prefix rewrite and CORS.</summary>
+        Actions,
+
+        /// <summary>The same as Plain with retries, timeouts, circuit breakers and outlier detection configured.</summary>
+        Resilience,
+    }
+
+    [Params(Scenario.Plain, Scenario.Actions, Scenario.Resilience)]
+    public Scenario Route { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -53,9 +66,34 @@ public class ProxyRoundTripBenchmark
         var backendPort = ((IPEndPoint)_backendListener.LocalEndPoint!).Port;
         new Thread(AcceptBackendConnections) { IsBackground = true }.Start();
 
-        var cluster = new ClusterConfig { Name = "backend", Endpoints = [new EndpointConfig("127.0.0.1", backendPort)] };
-        var route = Actions ? ActionsRoute(cluster) : new HttpRoute("all", [new WeightedCluster(cluster, 100)]);
-        _request = Actions ? CorsRequest : Request;
+        var cluster = new ClusterConfig
+        {
+            Name = "backend",
+            Endpoints = [new EndpointConfig("127.0.0.1", backendPort)],
+            CircuitBreakers = Route == Scenario.Resilience
+                ? new CircuitBreakerThresholds { MaxConnections = 1024, MaxPendingRequests = 1024, MaxRequests = 1024, MaxRetries = 3 }
+                : CircuitBreakerThresholds.Unlimited,
+            OutlierDetection = Route == Scenario.Resilience ? new OutlierDetectionConfig { ConsecutiveGatewayErrors = 5 } : null,
+        };
+        var route = Route switch
+        {
+            Scenario.Actions => ActionsRoute(cluster),
+            Scenario.Resilience => new HttpRoute("resilient", [new WeightedCluster(cluster, 100)])
+            {
+                Timeout = TimeSpan.FromSeconds(15),
+                Retry = new RetryPolicy
+                {
+                    // Istio's default policy (retry.go DefaultPolicy) with a per-try timeout.
+                    NumRetries = 2,
+                    RetryOn = RetryConditions.ConnectFailure | RetryConditions.RefusedStream | RetryConditions.GrpcUnavailable
+                        | RetryConditions.GrpcCancelled | RetryConditions.RetriableStatusCodes,
+                    RetriableStatusCodes = [503],
+                    PerTryTimeout = TimeSpan.FromSeconds(5),
+                },
+            },
+            _ => new HttpRoute("all", [new WeightedCluster(cluster, 100)]),
+        };
+        _request = Route == Scenario.Actions ? CorsRequest : Request;
         _server = new ProxyServer();
         _server.StartAsync(new ProxyConfig
         {
