@@ -4,6 +4,8 @@
 #   https      the same over TLS (keep-alive): both terminate TLS with one ECDSA P-256 certificate
 #   handshake  a new TLS connection per request (wrk -H "Connection: close"): resumed and full handshakes
 #   tcp        L4 pump, Proxy (Istio TCP server + tcp route) vs HAProxy mode tcp, iperf3 through both, each direction
+#   policy     Proxy against itself on /tiny: retries, timeouts, circuit breakers and outlier detection configured vs
+#              retries off and nothing else (not part of the default run)
 #
 #   perf/compare.sh                      full run (about 14 minutes)
 #   SECTIONS=https,tcp perf/compare.sh   only these sections
@@ -23,7 +25,7 @@ done
 source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 for s in ${SECTIONS//,/ }; do
-    case $s in http | https | handshake | tcp) ;; *) die 2 "unknown section '$s' in SECTIONS (http, https, handshake, tcp)" ;; esac
+    case $s in http | https | handshake | tcp | policy) ;; *) die 2 "unknown section '$s' in SECTIONS (http, https, handshake, tcp, policy)" ;; esac
 done
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -44,7 +46,7 @@ check_proxy_log() {  # label
         ERRORS+=("Proxy($1) log: $(grep -ciE 'fail|exception|error' "$f") lines matching fail/exception/error")
     fi
 }
-if has_section http || has_section https || has_section handshake; then
+if has_section http || has_section https || has_section handshake || has_section policy; then
     start_backend
 fi
 
@@ -93,6 +95,30 @@ measure_proxy() {  # SCHED PAYLOADS...
 }
 measure_proxy inline "${PAYLOADS[@]}"
 measure_proxy threadpool tiny
+fi
+
+# ===============================================================================================================
+# Section policy: the same Proxy on /tiny with no resilience policy (retries off) and with one (route timeout, retries
+# with a per-try timeout, circuit breakers, outlier detection), alternating twice so drift shows. Keys "policy-none|N"
+# and "policy-on|N".
+POLICY_ROUNDS=(1 2)
+if has_section policy; then
+    write_proxy_config http none
+    write_proxy_config http policy
+    for n in "${POLICY_ROUNDS[@]}"; do
+        for variant in none policy; do
+            label="policy-$variant-$n"
+            k="policy-${variant/policy/on}|$n"
+            start_proxy inline "$WORK/gateway-$variant.yaml" "$label"
+            warm_up "$label" "http://127.0.0.1:$PROXY_PORT/tiny" "$WARMUP_MIN" "$WARMUP_MAX" "$PROXY_PID"
+            log "Proxy($label) /tiny: measuring ${DURATION}s"
+            run_wrk "$label" "http://127.0.0.1:$PROXY_PORT/tiny" "$DURATION" "$PROXY_PID"
+            record "$k"
+            log "  Proxy($label) /tiny: ${W_RPS} req/s p99 $(fmt_ms "$W_P99") ms, ${W_CPU_US} us CPU/req"
+            stop_pid "$PROXY_PID"
+            check_proxy_log "$label"
+        done
+    done
 fi
 
 # ===============================================================================================================
@@ -311,6 +337,21 @@ row() {  # label key
     echo "  bottleneck (wrk + backend on CPU $LOAD_CPU were), so its req/s is a floor and CPU us/req is the fairer comparison."
     echo "  \"CPU$SERVER_CPU busy\" well above \"server CPU\" means something else (softirq, another process) used the server's core."
     echo "- Proxy process at the end: ${PROXY_THREADS[inline]} threads, RSS ${PROXY_RSS[inline]} (inline); ${PROXY_THREADS[threadpool]} threads, RSS ${PROXY_RSS[threadpool]} (threadpool)"
+    echo
+    fi
+
+    if has_section policy; then
+    echo "#### Resilience policy cost (section policy)"
+    echo
+    echo "Proxy (inline) on /tiny, $CONNECTIONS connections. none: \`retries: {attempts: 0}\`, no timeout, no DestinationRule."
+    echo "policy: \`timeout: 15s\`, \`retries: {attempts: 2, perTryTimeout: 5s, retryOn: connect-failure,refused-stream,503}\`,"
+    echo "and a DestinationRule with \`connectionPool\` limits and \`outlierDetection\`. Fresh process per run, alternating."
+    echo
+    echo "| run | none req/s | policy req/s | none CPU us/req | policy CPU us/req | req/s ratio | CPU/req ratio |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+    for n in "${POLICY_ROUNDS[@]}"; do
+        echo "| $n | ${RPS[policy-none|$n]} | ${RPS[policy-on|$n]} | ${CPU[policy-none|$n]} | ${CPU[policy-on|$n]} | $(ratio "${RPS[policy-on|$n]}" "${RPS[policy-none|$n]}") | $(ratio "${CPU[policy-on|$n]}" "${CPU[policy-none|$n]}") |"
+    done
     echo
     fi
 

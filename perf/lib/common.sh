@@ -379,10 +379,20 @@ start_nginx_proxy() {
     log "nginx reverse proxy up on 127.0.0.1:$NGINX_PORT (pids $NGINX_PIDS, cpu $SERVER_CPU)"
 }
 
-# write_proxy_config [https]: $WORK/gateway.yaml (plaintext HTTP) or $WORK/gateway-https.yaml (HTTPS, Istio SIMPLE
-# termination with the certificate from make_certs; paths are relative to the YAML file).
+# write_proxy_config [https|http [none|policy]]: $WORK/gateway.yaml (plaintext HTTP) or $WORK/gateway-https.yaml (HTTPS,
+# Istio SIMPLE termination with the certificate from make_certs; paths are relative to the YAML file). With a second
+# argument (section policy), $WORK/gateway-none.yaml turns retries off (`attempts: 0`) and sets no timeout, and
+# $WORK/gateway-policy.yaml sets a route timeout, retries with a per-try timeout, circuit breakers and outlier detection.
 write_proxy_config() {
-    local kind=${1:-http} file="$WORK/gateway.yaml" tls=""
+    local kind=${1:-http} variant=${2:-} file="$WORK/gateway.yaml" tls="" route_policy="" rule=""
+    if [[ $variant == none ]]; then
+        file="$WORK/gateway-none.yaml"
+        route_policy=$'    retries:\n      attempts: 0'
+    elif [[ $variant == policy ]]; then
+        file="$WORK/gateway-policy.yaml"
+        route_policy=$'    timeout: 15s\n    retries:\n      attempts: 2\n      perTryTimeout: 5s\n      retryOn: connect-failure,refused-stream,503'
+        rule=$'---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: backend\n  namespace: default\nspec:\n  host: backend.perf.local\n  trafficPolicy:\n    connectionPool:\n      tcp:\n        maxConnections: 1024\n      http:\n        http1MaxPendingRequests: 1024\n        http2MaxRequests: 1024\n        maxRetries: 3\n    outlierDetection:\n      consecutive5xxErrors: 5\n      interval: 10s\n      baseEjectionTime: 30s\n      maxEjectionPercent: 50'
+    fi
     if [[ $kind == https ]]; then
         make_certs
         file="$WORK/gateway-https.yaml"
@@ -441,6 +451,8 @@ spec:
         host: backend.perf.local
         port:
           number: 80
+$route_policy
+$rule
 EOF
 }
 
