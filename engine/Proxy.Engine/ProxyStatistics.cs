@@ -47,6 +47,7 @@ public sealed class ProxyStatistics
     internal long UpstreamProtocolErrorsCount;
     internal long UpstreamResponsesIncomplete;
     internal long DownstreamDisconnectsCount;
+    internal long UpstreamConnectionsOpenGauge;
 
     /// <summary>Downstream TLS handshakes completed (terminated chains).</summary>
     public long TlsHandshakes => Volatile.Read(ref DownstreamTlsHandshakes);
@@ -176,6 +177,9 @@ public sealed class ProxyStatistics
 
     /// <summary>Responses the upstream broke off mid-body (the client connection is closed).</summary>
     public long UpstreamIncompleteResponses => Volatile.Read(ref UpstreamResponsesIncomplete);
+
+    /// <summary>Upstream connections open right now, pooled or busy, HTTP and L4, across every cluster.</summary>
+    public long UpstreamConnectionsOpen => Volatile.Read(ref UpstreamConnectionsOpenGauge);
 
     /// <summary>Requests the client abandoned before their response was complete (flag DC).</summary>
     public long DownstreamDisconnects => Volatile.Read(ref DownstreamDisconnectsCount);

@@ -52,6 +52,9 @@ public sealed class ProxyGateway : IAsyncDisposable
     /// <summary>The configuration being served.</summary>
     public ProxyConfig Config { get; }
 
+    /// <summary>The engine's counters since start.</summary>
+    public ProxyStatistics Statistics => _server.Statistics;
+
     /// <summary>The admin endpoint's bound address; null when it is off.</summary>
     public IPEndPoint? AdminEndPoint => _admin?.EndPoint;
 
