@@ -7,23 +7,31 @@ using Proxy.Engine.Upstream.LoadBalancing;
 namespace Proxy.Engine.Upstream;
 
 /// <summary>
-/// Live state of a cluster: endpoint pools and load-balancing state. Built once per published config; the ring hash or
-/// Maglev table and the scheduler live here, so a pick reads immutable tables (or takes the scheduler's short lock).
+/// Live state of a cluster: endpoint pools, load-balancing state and outlier detection. Built once per published config;
+/// the ring hash or Maglev table and the scheduler live in a <see cref="PickTable"/>, so a pick reads immutable tables (or
+/// takes the scheduler's short lock). Outlier detection swaps in a table over the healthy endpoints when it ejects or
+/// returns one.
 /// </summary>
 internal sealed partial class ClusterState
 {
+    /// <summary>
+    /// Envoy's <c>host_selection_retry_max_attempts</c> as Istio sets it on every retry policy (with the
+    /// <c>previous_hosts</c> predicate): a retry's pick is redone up to this many times while it lands on an endpoint
+    /// already tried, so up to 1 + 5 picks in all (<c>LoadBalancerBase::chooseHost</c>: <c>hostSelectionRetryCount() + 1</c>).
+    /// </summary>
+    internal const int HostSelectionRetryMaxAttempts = 5;
+
     private readonly EndpointState[] _endpoints;
-    private readonly long[] _cumulativeWeights;
-    private readonly bool _uniformWeights;
     private int _roundRobin = -1;
 
     private readonly RequestHasher? _hasher;
-    private readonly RingHashTable? _ring;
-    private readonly MaglevTable? _maglev;
 
-    // Weighted round robin / least request, and any pick while an endpoint warms up (Envoy's EDF scheduler).
-    private readonly EdfScheduler? _scheduler;
-    private readonly Func<int, double>? _schedulingWeight;
+    // The table over every endpoint, and the one picks read now: the same object unless outlier detection has ejected an
+    // endpoint (and the cluster is not in panic). Replaced only under the detector's lock.
+    private readonly PickTable _allEndpoints;
+    private volatile PickTable _pickTable;
+    private readonly OutlierDetector? _outlierDetector;
+
     private readonly long _slowStartWindow;
     private readonly long _slowStartEnd = long.MinValue;
 
@@ -55,49 +63,32 @@ internal sealed partial class ClusterState
         Tls = config.Tls is { } tls ? new UpstreamTlsContext(tls) : null;
         _endpoints = CreateEndpoints(config, previous, timeProvider.GetTimestamp());
 
-        var uniform = true;
-        _cumulativeWeights = new long[_endpoints.Length];
-        long total = 0;
-        for (var i = 0; i < _endpoints.Length; i++)
+        if (config.LoadBalancing is LoadBalancingPolicy.RingHash or LoadBalancingPolicy.Maglev && config.HashPolicy is { } hashPolicy)
         {
-            uniform &= _endpoints[i].Weight == _endpoints[0].Weight;
-            total += _endpoints[i].Weight;
-            _cumulativeWeights[i] = total;
+            _hasher = new RequestHasher(hashPolicy);
         }
 
-        _uniformWeights = uniform;
-        switch (config.LoadBalancing)
+        if (config.LoadBalancing is LoadBalancingPolicy.RoundRobin or LoadBalancingPolicy.LeastRequest && config.SlowStart is { Window.Ticks: > 0 } slowStart)
         {
-            case LoadBalancingPolicy.RingHash:
-                _ring = new RingHashTable(_endpoints, config.MinimumRingSize);
-                _hasher = config.HashPolicy is { } ringKey ? new RequestHasher(ringKey) : null;
-                break;
-            case LoadBalancingPolicy.Maglev:
-                _maglev = new MaglevTable(_endpoints, config.MaglevTableSize);
-                _hasher = config.HashPolicy is { } maglevKey ? new RequestHasher(maglevKey) : null;
-                break;
-            case LoadBalancingPolicy.RoundRobin or LoadBalancingPolicy.LeastRequest when _endpoints.Length > 1:
-                // Envoy (EdfLoadBalancerBase::refresh) skips the scheduler when weights are equal and no endpoint is
-                // in slow start: the unweighted picks are then exact round robin and power of two choices.
-                if (config.SlowStart is { Window.Ticks: > 0 } slowStart)
+            _slowStartWindow = (long)(slowStart.Window.TotalSeconds * timeProvider.TimestampFrequency);
+            foreach (var endpoint in _endpoints)
+            {
+                if (endpoint.WarmupStarted is { } started)
                 {
-                    _slowStartWindow = (long)(slowStart.Window.TotalSeconds * timeProvider.TimestampFrequency);
-                    foreach (var endpoint in _endpoints)
-                    {
-                        if (endpoint.WarmupStarted is { } started)
-                        {
-                            _slowStartEnd = Math.Max(_slowStartEnd, started + _slowStartWindow);
-                        }
-                    }
+                    _slowStartEnd = Math.Max(_slowStartEnd, started + _slowStartWindow);
                 }
+            }
+        }
 
-                if (!uniform || _slowStartEnd != long.MinValue)
-                {
-                    _schedulingWeight = SchedulingWeight;
-                    _scheduler = new EdfScheduler(_endpoints.Length, _schedulingWeight);
-                }
-
-                break;
+        _allEndpoints = CreatePickTable(_endpoints);
+        _pickTable = _allEndpoints;
+        if (config.OutlierDetection is { } outlierDetection)
+        {
+            _outlierDetector = new OutlierDetector(this, outlierDetection, _statistics, _logger);
+            foreach (var endpoint in _endpoints)
+            {
+                endpoint.AttachOutlierDetector(_outlierDetector);
+            }
         }
     }
 
@@ -118,84 +109,82 @@ internal sealed partial class ClusterState
 
     public ReadOnlySpan<EndpointState> Endpoints => _endpoints;
 
-    internal RingHashTable? Ring => _ring;
+    /// <summary>The outlier detector, or null when the cluster has no outlier detection.</summary>
+    internal OutlierDetector? OutlierDetector => _outlierDetector;
 
-    internal MaglevTable? Maglev => _maglev;
+    /// <summary>The ring picks read now (built over the endpoints that may be picked).</summary>
+    internal RingHashTable? Ring => _pickTable.Ring;
 
-    /// <summary>Chooses an endpoint for a request or an L4 connection by the cluster's policy; hash policies read their key
-    /// from <paramref name="context"/>. The pick's endpoint is null when the cluster has none (503 UH).</summary>
-    public EndpointPick PickEndpoint(in LoadBalancerContext context)
+    /// <summary>The Maglev table picks read now (built over the endpoints that may be picked).</summary>
+    internal MaglevTable? Maglev => _pickTable.Maglev;
+
+    /// <summary>The endpoints picks choose among now: all of them, or the healthy ones while outlier detection has ejected
+    /// some and the cluster is not in panic.</summary>
+    internal ReadOnlySpan<EndpointState> PickableEndpoints => _pickTable.Endpoints;
+
+    /// <summary>Chooses an endpoint for a request or an L4 connection by the cluster's policy, among the endpoints not
+    /// ejected by outlier detection; hash policies read their key from <paramref name="context"/>. The pick's endpoint is
+    /// null when the cluster has none, or none healthy and no panic (503 UH).</summary>
+    public EndpointPick PickEndpoint(in LoadBalancerContext context) => PickEndpoint(context, default);
+
+    /// <summary>
+    /// As <see cref="PickEndpoint(in LoadBalancerContext)"/>, for a retry: a pick that lands on an endpoint in
+    /// <paramref name="avoid"/> (those already tried) is redone, up to <see cref="HostSelectionRetryMaxAttempts"/> times,
+    /// and the last pick is kept when every one was avoided (Envoy's <c>previous_hosts</c> retry host predicate, which
+    /// does not guarantee another endpoint). Null entries in <paramref name="avoid"/> are ignored.
+    /// </summary>
+    public EndpointPick PickEndpoint(in LoadBalancerContext context, ReadOnlySpan<EndpointState?> avoid)
     {
-        if (_ring is null && _maglev is null)
+        var table = _pickTable;
+        var retries = avoid.IsEmpty ? 0 : HostSelectionRetryMaxAttempts;
+        if (table.Ring is null && table.Maglev is null)
         {
-            return new(PickEndpoint(), null);
+            var picked = PickOnce(table);
+            for (var attempt = 1; attempt <= retries && picked is not null && Contains(avoid, picked); attempt++)
+            {
+                picked = PickOnce(table);
+            }
+
+            return new(picked, null);
         }
 
-        if (_endpoints.Length == 0)
+        if (table.Endpoints.Length == 0)
         {
             return default;
         }
 
-        // Envoy computes the hash (issuing a cookie if the policy says so) before choosing; a request without a key
-        // hashes to a random point (ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost).
+        // Envoy computes the hash (issuing a cookie if the policy says so) once, before choosing; a request without a
+        // key hashes to a random point (ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost). A redone pick moves
+        // along the ring or mutates the hash for the Maglev table (the tables' Pick with an attempt number).
         byte[]? setCookie = null;
         if (_hasher is null || !_hasher.TryHash(context, out var hash, out setCookie))
         {
             hash = RandomHash();
         }
 
-        return new(_endpoints[_ring?.Pick(hash) ?? _maglev!.Pick(hash)], setCookie);
+        var endpoint = table.Endpoints[table.Ring?.Pick(hash) ?? table.Maglev!.Pick(hash)];
+        for (var attempt = 1; attempt <= retries && Contains(avoid, endpoint); attempt++)
+        {
+            endpoint = table.Endpoints[table.Ring?.Pick(hash, attempt) ?? table.Maglev!.Pick(hash, attempt)];
+        }
+
+        return new(endpoint, setCookie);
     }
 
-    /// <summary>Chooses an endpoint without a request (no hash key, so hash policies pick at random); null when the
-    /// cluster has none (503 UH).</summary>
-    public EndpointState? PickEndpoint()
-    {
-        var endpoints = _endpoints;
-        switch (endpoints.Length)
-        {
-            case 0:
-                return null;
-            case 1:
-                return endpoints[0];
-        }
+    /// <summary>Chooses an endpoint without a request (no hash key, so hash policies pick at random) among the endpoints
+    /// not ejected; null when the cluster has none, or none healthy and no panic (503 UH).</summary>
+    public EndpointState? PickEndpoint() => PickOnce(_pickTable);
 
-        if (_scheduler is not null && (!_uniformWeights || TimeProvider.GetTimestamp() < _slowStartEnd))
-        {
-            return endpoints[_scheduler.PickAndAdd(_schedulingWeight!)];
-        }
-
-        switch (Config.LoadBalancing)
-        {
-            case LoadBalancingPolicy.RoundRobin:
-                return endpoints[(int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)endpoints.Length)];
-
-            case LoadBalancingPolicy.Random:
-                return RandomEndpoint();
-
-            case LoadBalancingPolicy.RingHash:
-                return endpoints[_ring!.Pick(RandomHash())];
-
-            case LoadBalancingPolicy.Maglev:
-                return endpoints[_maglev!.Pick(RandomHash())];
-
-            default:
-                {
-                    // Power of two choices (Envoy's LEAST_REQUEST with choice_count 2, equal weights): two random
-                    // picks, fewer active requests wins; ties keep the first.
-                    var a = RandomEndpoint();
-                    var b = RandomEndpoint();
-                    return b.ActiveRequests < a.ActiveRequests ? b : a;
-                }
-        }
-    }
-
+    /// <summary>The heartbeat (every second): sweeps idle upstream connections, and reviews outlier ejections when the
+    /// detector's interval has passed since its last review.</summary>
     public void Sweep(long now)
     {
         foreach (var endpoint in _endpoints)
         {
             endpoint.Pool.Sweep(now, TimeProvider, Config.IdleTimeout);
         }
+
+        _outlierDetector?.OnHeartbeat(now);
     }
 
     public void CloseIdleConnections()
@@ -204,6 +193,97 @@ internal sealed partial class ClusterState
         {
             endpoint.Pool.CloseAll();
         }
+    }
+
+    /// <summary>
+    /// Publishes the table picks read after an endpoint was ejected or returned (called by the detector under its lock,
+    /// so rebuilds do not race). Envoy's load balancer then chooses among the healthy hosts, unless fewer than the
+    /// healthy panic threshold (<see cref="OutlierDetectionConfig.MinHealthPercent"/>) percent of the hosts are healthy:
+    /// then among all of them (<c>LoadBalancerBase::isHostSetInPanic</c>: <c>100 * healthy / hosts &lt; threshold</c>).
+    /// With the threshold 0 and every endpoint ejected the table is empty and the pick null (503 UH).
+    /// </summary>
+    internal void OnEndpointHealthChanged()
+    {
+        var healthy = 0;
+        foreach (var endpoint in _endpoints)
+        {
+            healthy += endpoint.IsEjected ? 0 : 1;
+        }
+
+        var panicThreshold = Math.Min(100, Config.OutlierDetection?.MinHealthPercent ?? 0);
+        if (healthy == _endpoints.Length || 100.0 * healthy / _endpoints.Length < panicThreshold)
+        {
+            _pickTable = _allEndpoints;
+            return;
+        }
+
+        var healthyEndpoints = new EndpointState[healthy];
+        var next = 0;
+        foreach (var endpoint in _endpoints)
+        {
+            if (!endpoint.IsEjected)
+            {
+                healthyEndpoints[next++] = endpoint;
+            }
+        }
+
+        _pickTable = CreatePickTable(healthyEndpoints);
+    }
+
+    private PickTable CreatePickTable(EndpointState[] endpoints) => new(endpoints, Config, _slowStartEnd != long.MinValue, SchedulingWeight);
+
+    private EndpointState? PickOnce(PickTable table)
+    {
+        var endpoints = table.Endpoints;
+        switch (endpoints.Length)
+        {
+            case 0:
+                return null;
+            case 1:
+                return endpoints[0];
+        }
+
+        if (table.Scheduler is { } scheduler && (!table.UniformWeights || TimeProvider.GetTimestamp() < _slowStartEnd))
+        {
+            return endpoints[scheduler.PickAndAdd(table.SchedulingWeight!)];
+        }
+
+        switch (Config.LoadBalancing)
+        {
+            case LoadBalancingPolicy.RoundRobin:
+                return endpoints[(int)((uint)Interlocked.Increment(ref _roundRobin) % (uint)endpoints.Length)];
+
+            case LoadBalancingPolicy.Random:
+                return RandomEndpoint(table);
+
+            case LoadBalancingPolicy.RingHash:
+                return endpoints[table.Ring!.Pick(RandomHash())];
+
+            case LoadBalancingPolicy.Maglev:
+                return endpoints[table.Maglev!.Pick(RandomHash())];
+
+            default:
+                {
+                    // Power of two choices (Envoy's LEAST_REQUEST with choice_count 2, equal weights): two random
+                    // picks, fewer active requests wins; ties keep the first.
+                    var a = RandomEndpoint(table);
+                    var b = RandomEndpoint(table);
+                    return b.ActiveRequests < a.ActiveRequests ? b : a;
+                }
+        }
+    }
+
+    private static bool Contains(ReadOnlySpan<EndpointState?> endpoints, EndpointState endpoint)
+    {
+        foreach (var candidate in endpoints)
+        {
+            if (ReferenceEquals(candidate, endpoint))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static EndpointState[] CreateEndpoints(ClusterConfig config, ClusterState? previous, long now)
@@ -239,9 +319,8 @@ internal sealed partial class ClusterState
     /// <c>active_request_bias</c> 1.0); an endpoint younger than the slow start window gets Envoy's
     /// <c>weight * max(minimumPercent / 100, timeFactor ^ (1 / aggression))</c>, the time factor counting at least 1 ms.
     /// </summary>
-    private double SchedulingWeight(int index)
+    private double SchedulingWeight(EndpointState endpoint)
     {
-        var endpoint = _endpoints[index];
         double weight = endpoint.Weight;
         if (Config.LoadBalancing == LoadBalancingPolicy.LeastRequest)
         {
@@ -265,15 +344,16 @@ internal sealed partial class ClusterState
         return Math.Max(weight, 1e-9);
     }
 
-    private EndpointState RandomEndpoint()
+    private static EndpointState RandomEndpoint(PickTable table)
     {
-        if (_uniformWeights)
+        var endpoints = table.Endpoints;
+        if (table.UniformWeights)
         {
-            return _endpoints[Random.Shared.Next(_endpoints.Length)];
+            return endpoints[Random.Shared.Next(endpoints.Length)];
         }
 
         // Weighted: the first endpoint whose running weight total exceeds a random draw below the total.
-        var cumulative = _cumulativeWeights;
+        var cumulative = table.CumulativeWeights;
         var draw = Random.Shared.NextInt64(cumulative[^1]);
         int low = 0, high = cumulative.Length - 1;
         while (low < high)
@@ -289,7 +369,7 @@ internal sealed partial class ClusterState
             }
         }
 
-        return _endpoints[low];
+        return endpoints[low];
     }
 
     private static ulong RandomHash() => unchecked((ulong)Random.Shared.NextInt64(long.MinValue, long.MaxValue));

@@ -95,7 +95,18 @@ internal sealed class MaglevTable
 
     public int Size => _table.Length;
 
-    public int Pick(ulong hash) => _table[(int)(hash % (ulong)_table.Length)];
+    /// <summary>The endpoint index for <paramref name="hash"/>. A host selection retry (<paramref name="attempt"/> &gt; 0)
+    /// mutates the hash as Envoy's <c>MaglevTable::chooseHost(hash, attempt)</c> does: XOR with <c>~0 - attempt + 1</c>,
+    /// a value with most bits set, so retries spread over other slots.</summary>
+    public int Pick(ulong hash, int attempt = 0)
+    {
+        if (attempt > 0)
+        {
+            hash ^= ulong.MaxValue - (ulong)attempt + 1;
+        }
+
+        return _table[(int)(hash % (ulong)_table.Length)];
+    }
 
     /// <summary>How many slots an endpoint owns (for tests).</summary>
     internal int SlotsOf(int endpoint)

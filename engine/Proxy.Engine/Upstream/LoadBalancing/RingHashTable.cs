@@ -72,8 +72,13 @@ internal sealed class RingHashTable
 
     public int Size => _hashes.Length;
 
-    /// <summary>The endpoint index owning <paramref name="hash"/>: the first point at or after it, else the first point.</summary>
-    public int Pick(ulong hash)
+    /// <summary>
+    /// The endpoint index owning <paramref name="hash"/>: the first point at or after it, else the first point. A host
+    /// selection retry (<paramref name="attempt"/> &gt; 0, Envoy's <c>Ring::chooseHost(h, attempt)</c>) takes the point
+    /// <paramref name="attempt"/> places further on, "as if this host was not in the ring" (it may still be the same
+    /// endpoint).
+    /// </summary>
+    public int Pick(ulong hash, int attempt = 0)
     {
         var hashes = _hashes;
         int low = 0, high = hashes.Length;
@@ -90,7 +95,13 @@ internal sealed class RingHashTable
             }
         }
 
-        return _endpoints[low == hashes.Length ? 0 : low];
+        var point = low == hashes.Length ? 0 : low;
+        if (attempt > 0)
+        {
+            point = (int)((uint)(point + attempt) % (uint)hashes.Length);
+        }
+
+        return _endpoints[point];
     }
 
     /// <summary>How many points each endpoint owns (for tests).</summary>
