@@ -10,9 +10,6 @@ namespace Proxy.Engine.Http;
 /// </summary>
 internal sealed partial class Http1ProxyConnection
 {
-    // Envoy's host_selection_retry_max_attempts as Istio sets it: picks made to find an endpoint not tried yet.
-    private const int HostSelectionMaxAttempts = 5;
-
     private RetryPolicy? _retry;
     private int _retriesLeft;
     private int _attempts;
@@ -214,24 +211,16 @@ internal sealed partial class Http1ProxyConnection
     }
 
     /// <summary>
-    /// The endpoint for a retry: with <see cref="RetryPolicy.AvoidPreviousHosts"/>, up to five picks to find one not
-    /// tried yet (the last pick is used when all were tried), as Envoy's previous-hosts predicate does.
+    /// The endpoint for a retry: with <see cref="RetryPolicy.AvoidPreviousHosts"/>, one not tried yet when a few picks
+    /// find one (Envoy's previous-hosts predicate with host_selection_retry_max_attempts 5; the last pick is used when
+    /// all were tried). Ejected endpoints are never picked.
     /// </summary>
     private EndpointState? PickRetryEndpoint(ClusterState cluster, RetryPolicy policy)
     {
         var context = new LoadBalancerContext(_request, _downstream.RemoteEndPoint, _downstream.LocalEndPoint);
-        var pick = cluster.PickEndpoint(context).Endpoint;
-        if (!policy.AvoidPreviousHosts)
-        {
-            return pick;
-        }
-
-        for (var i = 1; i < HostSelectionMaxAttempts && pick is not null && WasTried(pick); i++)
-        {
-            pick = cluster.PickEndpoint(context).Endpoint;
-        }
-
-        return pick;
+        return policy.AvoidPreviousHosts
+            ? cluster.PickEndpoint(context, _tried.AsSpan(0, _triedCount)).Endpoint
+            : cluster.PickEndpoint(context).Endpoint;
     }
 
     private bool WasTried(EndpointState endpoint)

@@ -10,7 +10,7 @@ public sealed class OutlierEndToEndTests
 {
     // Needs the HTTP forwarder to report each attempt (EndpointState.ReportHttpStatus / ReportLocalOrigin), which lands
     // separately from the detector: remove the Skip once the forwarding change is merged.
-    [Fact(Skip = "Waits for the forwarder to call EndpointState.ReportHttpStatus/ReportLocalOrigin (issue 5 part 4 forwarding change).")]
+    [Fact]
     public async Task FailingBackend_IsEjected_ThenReturnsAfterTheEjectionTime()
     {
         // Istio outlierDetection consecutive5xxErrors: "When the upstream host is accessed over HTTP, a 502, 503, or 504
