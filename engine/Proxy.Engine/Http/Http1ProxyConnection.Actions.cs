@@ -77,11 +77,14 @@ internal sealed partial class Http1ProxyConnection
     /// the delay short and the request goes on, so a stopping server is not held by injected delays.</summary>
     private async ValueTask<bool> DelayAsync(TimeSpan delay)
     {
-        Interlocked.Increment(ref _context.Statistics.FaultDelaysInjected);
         using var wake = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, _drain.Token);
         try
         {
-            await Task.Delay(delay, _context.TimeProvider, wake.Token).ConfigureAwait(false);
+            // Counted once the delay's timer exists, so whoever sees the count (a test advancing a fake clock) cannot
+            // move time before the delay started counting it.
+            var delayed = Task.Delay(delay, _context.TimeProvider, wake.Token);
+            Interlocked.Increment(ref _context.Statistics.FaultDelaysInjected);
+            await delayed.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
