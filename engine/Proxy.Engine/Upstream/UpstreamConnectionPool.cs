@@ -89,6 +89,7 @@ internal sealed partial class UpstreamConnectionPool
             while (true)
             {
                 UpstreamConnection? idle = null;
+                UpstreamConnection? evicted = null;
                 LeaseWaiter? waiter = null;
                 lock (_lock)
                 {
@@ -102,8 +103,20 @@ internal sealed partial class UpstreamConnectionPool
                         if (!TryClaimSlotLocked(cluster, countOverflow: true))
                         {
                             waiter = EnqueueLocked(fresh);
+                            if (_idle.Count > 0)
+                            {
+                                // Only a fresh lease waits beside idle connections: closing the least recently used
+                                // one frees the slot it needs (or an older waiter's), instead of waiting for the sweep.
+                                evicted = _idle[0];
+                                _idle.RemoveAt(0);
+                            }
                         }
                     }
+                }
+
+                if (evicted is not null)
+                {
+                    Close(evicted);
                 }
 
                 if (idle is not null)

@@ -177,6 +177,24 @@ public sealed class ConnectionPoolLimitTests
     }
 
     [Fact]
+    public async Task LeaseAsync_FreshWithOnlyAnIdleConnectionHoldingTheSlot_ClosesItAndConnects()
+    {
+        await using var backend = new TestBackend();
+        var cluster = BreakerTestCluster.Create(new() { MaxConnections = 1 }, endpoints: backend.EndPoint);
+        var idle = await cluster.LeaseConnectedAsync();
+        cluster.Return(idle);
+
+        var fresh = await cluster.LeaseAsync(fresh: true).AsTask().WaitAsync(TestTimeouts.Default);
+
+        Assert.Equal(LeaseFailure.None, fresh.Failure);
+        Assert.NotSame(idle, fresh.Connection);
+        Assert.True(idle.IsDisposed);
+        Assert.Equal(1, cluster.State.OpenConnections);
+        await BreakerTestCluster.CloseAsync(fresh.Connection!);
+        await cluster.AssertDrainedAsync();
+    }
+
+    [Fact]
     public async Task LeaseAsync_EndpointWithNoConnection_OpensOneEvenWhenTheClusterIsFull()
     {
         // Envoy, "Circuit breaking": even if this circuit breaker has overflowed, Envoy will ensure that a host
