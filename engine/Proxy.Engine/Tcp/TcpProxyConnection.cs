@@ -92,9 +92,17 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
             endpoint.OnRequestStarted();
             try
             {
-                var (upstream, error) = await endpoint.Pool.ConnectAsync(cluster, _context.Transport, _aborted.Token).ConfigureAwait(false);
+                // Envoy's tcp_proxy refuses the connection at once when the cluster's MaxConnections is full (flag UO):
+                // the owner then closes the client's connection. The pool counts it (TcpConnectionOverflows).
+                var (upstream, failure, error) = await endpoint.Pool.LeaseTunnelAsync(cluster, _context.Transport, _aborted.Token).ConfigureAwait(false);
                 if (upstream is null)
                 {
+                    if (failure == LeaseFailure.Overflow)
+                    {
+                        Log.Overflow(_context.Logger, cluster.Config.Name);
+                        return;
+                    }
+
                     Interlocked.Increment(ref stats.TcpUpstreamConnectFailures);
                     Log.ConnectFailed(_context.Logger, endpoint, error);
                     return;
@@ -103,9 +111,16 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
                 _idleTimeout = cluster.Config.IdleTimeout;
                 Volatile.Write(ref _lastActivity, _context.TimeProvider.GetTimestamp());
                 Volatile.Write(ref _upstream, upstream);
-                await PumpBothWaysAsync(upstream.Transport).ConfigureAwait(false);
-                Volatile.Write(ref _upstream, null);
-                await upstream.DisposeAsync().ConfigureAwait(false);
+                try
+                {
+                    await PumpBothWaysAsync(upstream.Transport).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Disposal frees the cluster's connection slot, whatever ended the pump.
+                    Volatile.Write(ref _upstream, null);
+                    await upstream.DisposeAsync().ConfigureAwait(false);
+                }
             }
             finally
             {
@@ -207,5 +222,8 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
     {
         [LoggerMessage(30, LogLevel.Debug, "TCP connect to {Endpoint} failed: {Error}")]
         public static partial void ConnectFailed(ILogger logger, EndpointState endpoint, SocketError error);
+
+        [LoggerMessage(31, LogLevel.Debug, "TCP connection refused: a circuit breaker of cluster {Cluster} is full (UO)")]
+        public static partial void Overflow(ILogger logger, string cluster);
     }
 }

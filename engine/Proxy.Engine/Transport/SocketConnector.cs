@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Proxy.Engine.Config;
 
 namespace Proxy.Engine.Transport;
 
@@ -8,9 +9,10 @@ internal static class SocketConnector
 {
     /// <summary>Connects, or returns null with the reason when the connection could not be made in time.</summary>
     public static async ValueTask<(SocketConnection? Connection, SocketError Error)> ConnectAsync(
-        EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, TransportOptions options, CancellationToken cancellationToken)
+        EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, TransportOptions options, TcpKeepAliveSettings? keepAlive,
+        CancellationToken cancellationToken)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = CreateSocket(keepAlive);
         using var timeoutCts = timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource(timeout, timeProvider)
             : new CancellationTokenSource();
@@ -34,4 +36,38 @@ internal static class SocketConnector
         connection.Start();
         return (connection, SocketError.Success);
     }
+
+    /// <summary>
+    /// A TCP socket for an upstream connection: no Nagle delay and, when <paramref name="keepAlive"/> is set, keep-alive
+    /// probes as Envoy's <c>upstream_connection_options.tcp_keepalive</c> sets them (SO_KEEPALIVE, then TCP_KEEPIDLE,
+    /// TCP_KEEPINTVL and TCP_KEEPCNT for the fields given; the others keep the system's value). The options are set
+    /// before the connect and stay with the connected socket.
+    /// </summary>
+    internal static Socket CreateSocket(TcpKeepAliveSettings? keepAlive)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (keepAlive is not null)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            if (keepAlive.Time is { } time)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, WholeSeconds(time));
+            }
+
+            if (keepAlive.Interval is { } interval)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, WholeSeconds(interval));
+            }
+
+            if (keepAlive.Probes is { } probes)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, Math.Max(probes, 1));
+            }
+        }
+
+        return socket;
+    }
+
+    /// <summary>The kernel takes whole seconds, at least 1 (Envoy's fields are uint32 seconds).</summary>
+    private static int WholeSeconds(TimeSpan value) => (int)Math.Clamp(value.TotalSeconds, 1, int.MaxValue);
 }

@@ -83,11 +83,28 @@ internal sealed partial class MirrorRequest : IThreadPoolWorkItem, IBufferWriter
             using var cancel = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _dispatcher.Stopping);
 
             // A reused connection the upstream closed while idle fails before any response byte: the copy is in our
-            // buffer, so it is sent once more on a fresh connection, as the primary does.
+            // buffer, so it is sent once more on a fresh connection, as the primary does. Each attempt is an upstream
+            // request of the mirror cluster under its circuit breakers (Envoy sends a shadow through the router like
+            // any request); an overflow fails the copy.
             for (var attempt = 0; attempt < 2 && !completed; attempt++)
             {
-                var (status, retry) = await SendOnceAsync(fresh: attempt > 0, cancel.Token).ConfigureAwait(false);
-                completed = status == MirrorResponseStatus.Completed;
+                if (!_cluster.TryStartRequest())
+                {
+                    break;
+                }
+
+                bool retry;
+                try
+                {
+                    MirrorResponseStatus status;
+                    (status, retry) = await SendOnceAsync(fresh: attempt > 0, cancel.Token).ConfigureAwait(false);
+                    completed = status == MirrorResponseStatus.Completed;
+                }
+                finally
+                {
+                    _cluster.FinishRequest();
+                }
+
                 if (!retry)
                 {
                     break;
@@ -118,17 +135,11 @@ internal sealed partial class MirrorRequest : IThreadPoolWorkItem, IBufferWriter
     {
         var timeProvider = _context.TimeProvider;
         var pool = _endpoint.Pool;
-        var upstream = fresh ? null : pool.TryLeaseIdle(timeProvider.GetTimestamp(), timeProvider, _cluster.Config.IdleTimeout);
+        var (upstream, failure, error) = await pool.LeaseAsync(_cluster, _context.Transport, fresh, cancel).ConfigureAwait(false);
         if (upstream is null)
         {
-            var (connection, error) = await pool.ConnectAsync(_cluster, _context.Transport, cancel).ConfigureAwait(false);
-            if (connection is null)
-            {
-                Log.MirrorFailed(_context.Logger, _endpoint, error.ToString());
-                return (MirrorResponseStatus.Failed, false);
-            }
-
-            upstream = connection;
+            Log.MirrorLeaseFailed(_context.Logger, _endpoint, failure, error);
+            return (MirrorResponseStatus.Failed, false);
         }
 
         var status = MirrorResponseStatus.Failed;
@@ -146,7 +157,6 @@ internal sealed partial class MirrorRequest : IThreadPoolWorkItem, IBufferWriter
 
         if (status == MirrorResponseStatus.Completed && keepAlive && !upstream.Transport.IsAborted && !cancel.IsCancellationRequested)
         {
-            upstream.RequestCount++;
             pool.Return(upstream, timeProvider.GetTimestamp());
             return (status, false);
         }
@@ -162,5 +172,8 @@ internal sealed partial class MirrorRequest : IThreadPoolWorkItem, IBufferWriter
     {
         [LoggerMessage(60, LogLevel.Debug, "Mirror copy to {Endpoint} failed: {Reason}")]
         public static partial void MirrorFailed(ILogger logger, EndpointState endpoint, string reason);
+
+        [LoggerMessage(61, LogLevel.Debug, "Mirror copy to {Endpoint} got no connection: {Failure} ({Error})")]
+        public static partial void MirrorLeaseFailed(ILogger logger, EndpointState endpoint, LeaseFailure failure, System.Net.Sockets.SocketError error);
     }
 }
