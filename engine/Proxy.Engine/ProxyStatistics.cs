@@ -178,7 +178,7 @@ public sealed class ProxyStatistics
     /// <summary>Responses the upstream broke off mid-body (the client connection is closed).</summary>
     public long UpstreamIncompleteResponses => Volatile.Read(ref UpstreamResponsesIncomplete);
 
-    /// <summary>Upstream connections open right now, pooled or busy, HTTP and L4, across every cluster.</summary>
+    /// <summary>Upstream connections open right now (connecting, busy or pooled), HTTP and L4, across every cluster.</summary>
     public long UpstreamConnectionsOpen => Volatile.Read(ref UpstreamConnectionsOpenGauge);
 
     /// <summary>Requests the client abandoned before their response was complete (flag DC).</summary>

@@ -414,7 +414,6 @@ internal sealed partial class Http1ProxyConnection
         _activeUpstream = null;
         if (upstreamKeepAlive && inTime && !upstream.Transport.IsAborted)
         {
-            upstream.RequestCount++;
             endpoint.Pool.Return(upstream, _context.TimeProvider.GetTimestamp());
         }
         else

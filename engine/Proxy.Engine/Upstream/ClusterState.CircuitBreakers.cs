@@ -69,13 +69,30 @@ internal sealed partial class ClusterState
     internal void FinishPending() => Release(ref _pendingRequests);
 
     /// <summary>Claims a connection slot under MaxConnections; false when the cluster is full.</summary>
-    internal bool TryOpenConnection() => TryAcquire(ref _openConnections, Config.CircuitBreakers.MaxConnections);
+    internal bool TryOpenConnection()
+    {
+        if (!TryAcquire(ref _openConnections, Config.CircuitBreakers.MaxConnections))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _statistics.UpstreamConnectionsOpenGauge);
+        return true;
+    }
 
     /// <summary>Counts a connection opened whatever the limit: an endpoint with no connection may always open one
     /// (Envoy's ConnPoolImplBase::tryCreateNewConnection), or a caller that bypasses the breaker.</summary>
-    internal void OpenConnectionOverLimit() => Interlocked.Increment(ref _openConnections);
+    internal void OpenConnectionOverLimit()
+    {
+        Interlocked.Increment(ref _openConnections);
+        Interlocked.Increment(ref _statistics.UpstreamConnectionsOpenGauge);
+    }
 
-    internal void CloseConnection() => Release(ref _openConnections);
+    internal void CloseConnection()
+    {
+        Release(ref _openConnections);
+        Interlocked.Decrement(ref _statistics.UpstreamConnectionsOpenGauge);
+    }
 
     private static bool TryAcquire(ref int count, int max)
     {
