@@ -47,11 +47,11 @@ internal static partial class VirtualServiceParser
             reader.Error(attemptsPath, "attempts cannot be negative");
         }
 
-        var perTryTimeout = fields.Has("perTryTimeout") ? ReadDuration(fields["perTryTimeout"], fields.PathOf("perTryTimeout"), reader) : null;
+        var perTryTimeout = fields.Has("perTryTimeout") ? reader.Duration(fields["perTryTimeout"], fields.PathOf("perTryTimeout")) : null;
         var retryOnText = reader.String(fields["retryOn"], fields.PathOf("retryOn"));
         var retryRemoteLocalities = reader.Bool(fields["retryRemoteLocalities"], fields.PathOf("retryRemoteLocalities"));
         var ignorePreviousHosts = reader.Bool(fields["retryIgnorePreviousHosts"], fields.PathOf("retryIgnorePreviousHosts"));
-        var backoff = fields.Has("backoff") ? ReadDuration(fields["backoff"], fields.PathOf("backoff"), reader) : null;
+        var backoff = fields.Has("backoff") ? reader.Duration(fields["backoff"], fields.PathOf("backoff")) : null;
 
         // An empty retryOn is proto3's unset string: Istio keeps its default conditions.
         var explicitRetryOn = !string.IsNullOrEmpty(retryOnText);
