@@ -61,6 +61,13 @@ internal sealed class ClusterFactory
             SlowStart = loadBalancer?.Warmup,
             ConnectTimeout = pool?.ConnectTimeout ?? DefaultConnectTimeout,
             IdleTimeout = idle == TimeSpan.Zero ? Timeout.InfiniteTimeSpan : idle,
+            CircuitBreakers = CircuitBreakers(pool),
+
+            // applyConnectionPool passes maxRequestsPerConnection on only when above 0, so 0 stays unlimited.
+            MaxRequestsPerConnection = pool?.MaxRequestsPerConnection ?? 0,
+            MaxConnectionDuration = pool?.MaxConnectionDuration,
+            TcpKeepAlive = pool?.TcpKeepAlive,
+            OutlierDetection = policy?.OutlierDetection,
             Tls = policy?.Tls is { } tls ? _tls.Create(tls, service) : null,
         };
         _clusters.Add(name, cluster);
@@ -90,7 +97,34 @@ internal sealed class ClusterFactory
         return new TrafficPolicyConfig(
             overriding.LoadBalancer ?? original.LoadBalancer,
             overriding.ConnectionPool ?? original.ConnectionPool,
-            overriding.Tls ?? original.Tls);
+            overriding.Tls ?? original.Tls)
+        {
+            OutlierDetection = overriding.OutlierDetection ?? original.OutlierDetection,
+        };
+    }
+
+    /// <summary>
+    /// Istio applyConnectionPool: Envoy's circuit breakers start at Istio's unlimited defaults (2^32-1) and take each
+    /// limit that is above 0 ("FIXME: zero is a valid value if explicitly set, otherwise we want to use the
+    /// default"), so 0 means unlimited.
+    /// </summary>
+    private static CircuitBreakerThresholds CircuitBreakers(ConnectionPoolConfig? pool)
+    {
+        if (pool is null)
+        {
+            return CircuitBreakerThresholds.Unlimited;
+        }
+
+        var thresholds = new CircuitBreakerThresholds
+        {
+            MaxConnections = Limit(pool.MaxConnections),
+            MaxPendingRequests = Limit(pool.Http1MaxPendingRequests),
+            MaxRequests = Limit(pool.Http2MaxRequests),
+            MaxRetries = Limit(pool.MaxRetries),
+        };
+        return thresholds == CircuitBreakerThresholds.Unlimited ? CircuitBreakerThresholds.Unlimited : thresholds;
+
+        static int Limit(int? value) => value > 0 ? value.Value : int.MaxValue;
     }
 
     private static TrafficPolicyConfig? ForPort(TrafficPolicyConfig? policy, int port, out bool portLevel)

@@ -23,6 +23,7 @@ internal sealed class CompiledHttpRoute
     private readonly string? _authority;
     private readonly HeaderOperations? _requestHeaders;
     private readonly HeaderOperations? _responseHeaders;
+    private readonly RetryPolicy? _retry;
 
     /// <param name="config">The route, merged with its root when it came from a delegate.</param>
     /// <param name="name">The route's name without a match block's name.</param>
@@ -31,8 +32,9 @@ internal sealed class CompiledHttpRoute
     /// <param name="authority">The authority rewrite (rewrite.authority, a request host header, or the only destination's).</param>
     /// <param name="requestHeaders">Request header edits of the route (and of its only destination).</param>
     /// <param name="responseHeaders">Response header edits of the route (and of its only destination).</param>
+    /// <param name="retry">The retry policy of a forwarding route; null for none.</param>
     public CompiledHttpRoute(HttpRouteConfig config, string name, IReadOnlyList<WeightedCluster> destinations, IReadOnlyList<MirrorPolicy> mirrors,
-        string? authority, HeaderOperations? requestHeaders, HeaderOperations? responseHeaders)
+        string? authority, HeaderOperations? requestHeaders, HeaderOperations? responseHeaders, RetryPolicy? retry = null)
     {
         Config = config;
         _name = name;
@@ -41,6 +43,7 @@ internal sealed class CompiledHttpRoute
         _authority = authority;
         _requestHeaders = requestHeaders;
         _responseHeaders = responseHeaders;
+        _retry = retry;
     }
 
     public HttpRouteConfig Config { get; }
@@ -63,7 +66,7 @@ internal sealed class CompiledHttpRoute
     }
 
     /// <summary>Istio TranslateRoute: the name (<c>route.match</c>), then redirect, direct response or forward, with
-    /// header edits, fault and CORS whatever the action.</summary>
+    /// header edits, fault and CORS whatever the action; timeout and retries when forwarding.</summary>
     private HttpRoute Build(HttpMatchConfig? match, int serverPort, bool serverHasTls)
     {
         var forwards = Forwards;
@@ -79,6 +82,10 @@ internal sealed class CompiledHttpRoute
             Mirrors = forwards ? _mirrors : [],
             Cors = Config.Cors,
             Timeout = forwards && Config.Timeout is { } timeout && timeout > TimeSpan.Zero ? timeout : null,
+
+            // Kept with a fault, as Istio does (TranslateRoute sets the fault filter's config beside the route action);
+            // an aborted request never reaches the router, so it is never retried.
+            Retry = forwards ? _retry : null,
         };
     }
 

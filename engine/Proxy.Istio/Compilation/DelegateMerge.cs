@@ -35,6 +35,7 @@ internal static class DelegateMerge
             MirrorPercentage = leaf.MirrorPercentage ?? root.MirrorPercentage,
             Cors = leaf.Cors ?? root.Cors,
             Timeout = leaf.Timeout ?? root.Timeout,
+            Retries = leaf.Retries ?? root.Retries,
             Mirrors = leaf.Mirrors is { Count: > 0 } ? leaf.Mirrors : root.Mirrors,
             Headers = leaf.Headers ?? root.Headers,
         };

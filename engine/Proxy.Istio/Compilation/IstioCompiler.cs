@@ -368,7 +368,11 @@ internal sealed partial class IstioCompiler
             });
         }
 
-        return new CompiledHttpRoute(route, name, destinations, ResolveMirrors(route), authority, requestHeaders, responseHeaders);
+        // applyHTTPRouteDestination: only a route with one destination looks up a consistent hash, which drops the
+        // default previous-hosts retry predicate.
+        var consistentHash = destinations.Count == 1 && destinations[0].Cluster.LoadBalancing is LoadBalancingPolicy.RingHash or LoadBalancingPolicy.Maglev;
+        return new CompiledHttpRoute(route, name, destinations, ResolveMirrors(route), authority, requestHeaders, responseHeaders,
+            RetryPolicyCompiler.Compile(route.Retries, consistentHash));
     }
 
     /// <summary>Istio applyHTTPRouteDestination: <c>mirror</c> with the route's percentage, then each of <c>mirrors</c>;

@@ -156,6 +156,30 @@ internal sealed class NodeReader
         return (int)value;
     }
 
+    /// <summary>A duration as Istio's ValidateDuration accepts it: at least 1ms, in whole milliseconds.</summary>
+    public TimeSpan? Duration(YamlNode? node, string path)
+    {
+        var text = String(node, path);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!DurationParser.TryParse(text, out var value))
+        {
+            Error(path, $"invalid duration \"{text}\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h");
+            return null;
+        }
+
+        if (value < TimeSpan.FromMilliseconds(1) || value.Ticks % TimeSpan.TicksPerMillisecond != 0)
+        {
+            Error(path, $"duration \"{text}\" must be at least 1ms, in whole milliseconds");
+            return null;
+        }
+
+        return value;
+    }
+
     public bool? Bool(YamlNode? node, string path)
     {
         if (IsNull(node))

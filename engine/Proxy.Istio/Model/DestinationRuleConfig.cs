@@ -14,12 +14,42 @@ internal sealed record TrafficPolicyConfig(
     LoadBalancerConfig? LoadBalancer,
     ConnectionPoolConfig? ConnectionPool,
     ClientTlsConfig? Tls = null,
-    IReadOnlyList<PortTrafficPolicyConfig>? PortLevelSettings = null);
+    IReadOnlyList<PortTrafficPolicyConfig>? PortLevelSettings = null)
+{
+    /// <summary><c>outlierDetection</c>, with Istio's applyOutlierDetection defaults and zero handling applied.</summary>
+    public OutlierDetectionConfig? OutlierDetection { get; init; }
+}
 
 /// <summary><c>portLevelSettings[]</c>: the policy for one service port, replacing the enclosing policy's fields.</summary>
 internal sealed record PortTrafficPolicyConfig(int Port, TrafficPolicyConfig Policy);
 
-internal sealed record ConnectionPoolConfig(TimeSpan? ConnectTimeout, TimeSpan? TcpIdleTimeout, TimeSpan? HttpIdleTimeout);
+/// <summary>
+/// <c>connectionPool</c> as written (validated); null members were not set. Istio's applyConnectionPool reads 0 as
+/// "not set" for the limits, which <see cref="Compilation.ClusterFactory"/> applies.
+/// </summary>
+internal sealed record ConnectionPoolConfig(TimeSpan? ConnectTimeout, TimeSpan? TcpIdleTimeout, TimeSpan? HttpIdleTimeout)
+{
+    /// <summary><c>tcp.maxConnections</c>.</summary>
+    public int? MaxConnections { get; init; }
+
+    /// <summary><c>tcp.tcpKeepalive</c>, in Envoy's whole seconds.</summary>
+    public TcpKeepAliveSettings? TcpKeepAlive { get; init; }
+
+    /// <summary><c>tcp.maxConnectionDuration</c>.</summary>
+    public TimeSpan? MaxConnectionDuration { get; init; }
+
+    /// <summary><c>http.http1MaxPendingRequests</c>.</summary>
+    public int? Http1MaxPendingRequests { get; init; }
+
+    /// <summary><c>http.http2MaxRequests</c>.</summary>
+    public int? Http2MaxRequests { get; init; }
+
+    /// <summary><c>http.maxRequestsPerConnection</c>.</summary>
+    public int? MaxRequestsPerConnection { get; init; }
+
+    /// <summary><c>http.maxRetries</c>.</summary>
+    public int? MaxRetries { get; init; }
+}
 
 /// <summary>
 /// <c>loadBalancer</c> (LoadBalancerSettings), validated: <c>simple</c> or <c>consistentHash</c> as the engine's policy,

@@ -73,7 +73,29 @@ internal sealed record HttpRouteConfig(int Index, string? Name, IReadOnlyList<Ht
 
     /// <summary><c>timeout</c>; <see cref="TimeSpan.Zero"/> when set to <c>0s</c> (disabled), null when not set.</summary>
     public TimeSpan? Timeout { get; init; }
+
+    /// <summary><c>retries</c>; null when not set (Istio's default policy then applies, or a delegate route inherits
+    /// its root's).</summary>
+    public RetryConfig? Retries { get; init; }
 }
+
+/// <summary>
+/// <c>retries</c> (HTTPRetry), validated as Istio's ValidateHTTPRetry does. Null members were not set.
+/// </summary>
+/// <param name="Attempts">Retries after the first attempt; 0 disables retrying (ConvertPolicy returns no policy).</param>
+/// <param name="PerTryTimeout"><c>perTryTimeout</c>.</param>
+/// <param name="RetryOn">The conditions of an explicit, non-empty <c>retryOn</c>; null keeps Istio's default conditions.</param>
+/// <param name="RetriableStatusCodes">The bare status codes of <c>retryOn</c> (Istio parseRetryOn).</param>
+/// <param name="RetryIgnorePreviousHosts"><c>retryIgnorePreviousHosts</c>; unset keeps the default (true, but false
+/// for a consistent-hash destination).</param>
+/// <param name="Backoff"><c>backoff</c>, the back-off base interval.</param>
+internal sealed record RetryConfig(
+    int Attempts,
+    TimeSpan? PerTryTimeout,
+    RetryConditions? RetryOn,
+    IReadOnlyList<int> RetriableStatusCodes,
+    bool? RetryIgnorePreviousHosts,
+    TimeSpan? Backoff);
 
 internal sealed record HttpMatchConfig(
     int Index,

@@ -6,7 +6,8 @@ using YamlDotNet.RepresentationModel;
 namespace Proxy.Istio.Parsing;
 
 /// <summary>DestinationRule (istio/api networking/v1alpha3/destination_rule.proto): subsets, load balancer, connection
-/// timeouts, TLS origination, and port-level overrides of those.</summary>
+/// pool, outlier detection, TLS origination, and port-level overrides of those. Validated as Istio's
+/// pkg/config/validation/validation.go does (validateConnectionPool, validateOutlierDetection).</summary>
 internal static class DestinationRuleParser
 {
     private static readonly string[] TlsModes = ["DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"];
@@ -71,15 +72,14 @@ internal static class DestinationRuleParser
 
     private static TrafficPolicyConfig? ParseTrafficPolicy(YamlNode? node, string path, NodeReader reader)
     {
-        var policy = reader.Mapping(node, path, ["loadBalancer", "connectionPool", "tls", "portLevelSettings"],
-            unsupported: ["outlierDetection", "tunnel", "proxyProtocol", "retryBudget"]);
+        var policy = reader.Mapping(node, path, ["loadBalancer", "connectionPool", "outlierDetection", "tls", "portLevelSettings"],
+            unsupported: ["tunnel", "proxyProtocol", "retryBudget"]);
         if (policy is null)
         {
             return null;
         }
 
-        var (loadBalancer, pool, tls) = ParsePolicyFields(policy, reader);
-        return new TrafficPolicyConfig(loadBalancer, pool, tls, ParsePortLevelSettings(policy, reader));
+        return ParsePolicyFields(policy, reader) with { PortLevelSettings = ParsePortLevelSettings(policy, reader) };
     }
 
     /// <summary>
@@ -93,7 +93,7 @@ internal static class DestinationRuleParser
         var seen = new Dictionary<int, string>();
         foreach (var (node, path) in items ?? [])
         {
-            var fields = reader.Mapping(node, path, ["port", "loadBalancer", "connectionPool", "tls"], unsupported: ["outlierDetection"]);
+            var fields = reader.Mapping(node, path, ["port", "loadBalancer", "connectionPool", "outlierDetection", "tls"]);
             if (fields is null)
             {
                 reader.Error(path, "must not be null");
@@ -108,7 +108,7 @@ internal static class DestinationRuleParser
                 reader.Error(portFields is null ? portPath : NodeReader.Join(portPath, "number"), "is required");
             }
 
-            var (loadBalancer, pool, tls) = ParsePolicyFields(fields, reader);
+            var portPolicy = ParsePolicyFields(fields, reader);
             if (number is not { } port)
             {
                 continue;
@@ -120,34 +120,20 @@ internal static class DestinationRuleParser
                 continue;
             }
 
-            result.Add(new PortTrafficPolicyConfig(port, new TrafficPolicyConfig(loadBalancer, pool, tls)));
+            result.Add(new PortTrafficPolicyConfig(port, portPolicy));
         }
 
         return result;
     }
 
-    private static (LoadBalancerConfig? LoadBalancer, ConnectionPoolConfig? Pool, ClientTlsConfig? Tls) ParsePolicyFields(Fields policy, NodeReader reader)
+    /// <summary>The fields a rule-level, subset and port-level policy share.</summary>
+    private static TrafficPolicyConfig ParsePolicyFields(Fields policy, NodeReader reader)
     {
         var loadBalancer = LoadBalancerParser.Parse(policy["loadBalancer"], policy.PathOf("loadBalancer"), reader);
-
-        ConnectionPoolConfig? pool = null;
-        var poolFields = reader.Mapping(policy["connectionPool"], policy.PathOf("connectionPool"), ["tcp", "http"]);
-        if (poolFields is not null)
-        {
-            var tcp = reader.Mapping(poolFields["tcp"], poolFields.PathOf("tcp"), ["connectTimeout", "idleTimeout"],
-                unsupported: ["maxConnections", "tcpKeepalive", "maxConnectionDuration"]);
-            var http = reader.Mapping(poolFields["http"], poolFields.PathOf("http"), ["idleTimeout"],
-                unsupported: ["http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams"]);
-
-            // Istio ValidateDuration for connectTimeout: at least 1ms.
-            var connect = Duration(tcp?["connectTimeout"], tcp?.PathOf("connectTimeout"), reader, TimeSpan.FromMilliseconds(1));
-            var tcpIdle = Duration(tcp?["idleTimeout"], tcp?.PathOf("idleTimeout"), reader, TimeSpan.Zero);
-            var httpIdle = Duration(http?["idleTimeout"], http?.PathOf("idleTimeout"), reader, TimeSpan.Zero);
-            pool = new ConnectionPoolConfig(connect, tcpIdle, httpIdle);
-        }
-
+        var pool = ConnectionPoolParser.Parse(policy["connectionPool"], policy.PathOf("connectionPool"), reader);
+        var outlier = OutlierDetectionParser.Parse(policy["outlierDetection"], policy.PathOf("outlierDetection"), reader);
         var tls = policy.Has("tls") ? ParseClientTls(policy["tls"], policy.PathOf("tls"), reader) : null;
-        return (loadBalancer, pool, tls);
+        return new TrafficPolicyConfig(loadBalancer, pool, tls) { OutlierDetection = outlier };
     }
 
     /// <summary>ClientTLSSettings, checked as Istio's ValidateTLS does; null when invalid.</summary>
@@ -235,33 +221,5 @@ internal static class DestinationRuleParser
             ? null
             : new ClientTlsConfig(reader.Location, tls.Path, mode, mode == ClientTlsMode.Mutual ? clientCertificate : null,
                 mode == ClientTlsMode.Mutual ? privateKey : null, caCertificates, credentialName, subjectAltNames, sni, insecureSkipVerify);
-    }
-
-    private static TimeSpan? Duration(YamlNode? node, string? path, NodeReader reader, TimeSpan minimum)
-    {
-        if (node is null || path is null)
-        {
-            return null;
-        }
-
-        var text = reader.String(node, path);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (!DurationParser.TryParse(text, out var value))
-        {
-            reader.Error(path, $"invalid duration \"{text}\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h");
-            return null;
-        }
-
-        if (value < minimum)
-        {
-            reader.Error(path, $"duration \"{text}\" must be at least {(minimum.TotalMilliseconds >= 1 ? "1ms" : "0")}");
-            return null;
-        }
-
-        return value;
     }
 }

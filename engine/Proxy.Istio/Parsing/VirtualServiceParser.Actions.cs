@@ -410,37 +410,14 @@ internal static partial class VirtualServiceParser
     /// </summary>
     private static TimeSpan? ParseRouteTimeout(YamlNode? node, string path, NodeReader reader)
     {
-        // Peeked without the reader, so a wrong type is reported once, by ReadDuration.
+        // Peeked without the reader, so a wrong type is reported once, by reader.Duration.
         if (node is YamlScalarNode { Value: { } text } && DurationParser.TryParse(text, out var value) && value == TimeSpan.Zero)
         {
             reader.Warning(path, "0s disables the route timeout (Istio's default); istiod's validation would reject it, so omit the field instead");
             return TimeSpan.Zero;
         }
 
-        return ReadDuration(node, path, reader);
-    }
-
-    private static TimeSpan? ReadDuration(YamlNode? node, string path, NodeReader reader)
-    {
-        var text = reader.String(node, path);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (!DurationParser.TryParse(text, out var value))
-        {
-            reader.Error(path, $"invalid duration \"{text}\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h");
-            return null;
-        }
-
-        if (value < TimeSpan.FromMilliseconds(1) || value.Ticks % TimeSpan.TicksPerMillisecond != 0)
-        {
-            reader.Error(path, $"duration \"{text}\" must be at least 1ms, in whole milliseconds");
-            return null;
-        }
-
-        return value;
+        return reader.Duration(node, path);
     }
 
     /// <summary>

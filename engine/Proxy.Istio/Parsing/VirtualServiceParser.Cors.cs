@@ -40,7 +40,7 @@ internal static partial class VirtualServiceParser
         TimeSpan? maxAge = null;
         if (fields.Has("maxAge"))
         {
-            maxAge = ReadDuration(fields["maxAge"], fields.PathOf("maxAge"), reader);
+            maxAge = reader.Duration(fields["maxAge"], fields.PathOf("maxAge"));
             if (maxAge is { } age && age.Ticks % TimeSpan.TicksPerSecond != 0)
             {
                 // Access-Control-Max-Age is in seconds; Istio refuses a fraction.

@@ -64,7 +64,7 @@ internal static partial class VirtualServiceParser
             reader.Error(fields.PathOf("exponentialDelay"), "exponentialDelay is not supported by Istio");
         }
 
-        var delay = fields.Has("fixedDelay") ? ReadDuration(fields["fixedDelay"], fields.PathOf("fixedDelay"), reader) : null;
+        var delay = fields.Has("fixedDelay") ? reader.Duration(fields["fixedDelay"], fields.PathOf("fixedDelay")) : null;
         if (!fields.Has("fixedDelay") && !fields.Has("exponentialDelay"))
         {
             // route.go TranslateFault drops a delay without fixedDelay.

@@ -9,7 +9,7 @@ namespace Proxy.Istio.Parsing;
 /// <summary>
 /// VirtualService (istio/api networking/v1alpha3/virtual_service.proto): http, tls and tcp routes, validated as
 /// Istio's validation webhook does (pkg/config/validation/virtualservice.go). Route actions are in
-/// VirtualServiceParser.Actions.cs, fault injection in .Fault.cs, header edits in .Headers.cs, CORS in .Cors.cs.
+/// VirtualServiceParser.Actions.cs, fault injection in .Fault.cs, retries in .Retries.cs, header edits in .Headers.cs, CORS in .Cors.cs.
 /// </summary>
 internal static partial class VirtualServiceParser
 {
@@ -140,8 +140,7 @@ internal static partial class VirtualServiceParser
     private static HttpRouteConfig? ParseRoute(IstioObjectMeta meta, int index, YamlNode node, string path, NodeReader reader, bool inDelegate)
     {
         var route = reader.Mapping(node, path,
-            ["name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "headers", "fault", "mirror", "mirrors", "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy", "timeout"],
-            unsupported: ["retries"]);
+            ["name", "match", "route", "redirect", "directResponse", "delegate", "rewrite", "headers", "fault", "mirror", "mirrors", "mirrorPercentage", "mirrorPercent", "mirror_percent", "corsPolicy", "timeout", "retries"]);
         if (route is null)
         {
             reader.Error(path, "must not be null");
@@ -205,6 +204,7 @@ internal static partial class VirtualServiceParser
             MirrorPercent = ParseMirrorPercent(route, reader),
             Cors = route.Has("corsPolicy") ? ParseCorsPolicy(route["corsPolicy"], route.PathOf("corsPolicy"), reader) : null,
             Timeout = route.Has("timeout") ? ParseRouteTimeout(route["timeout"], route.PathOf("timeout"), reader) : null,
+            Retries = route.Has("retries") ? ParseRetries(route["retries"], route.PathOf("retries"), reader) : null,
         };
 
         // validateAuthorityRewrite: rewrite.authority and a request host header cannot both set the authority.

@@ -98,14 +98,21 @@ public class IstioObjectParserTests
                 timeout: 5s
                 retries: {attempts: 3}
                 rewrite: {uri: /}
-            """));
+            """), """
+            apiVersion: networking.istio.io/v1
+            kind: DestinationRule
+            metadata: {name: other}
+            spec:
+              host: other.example.internal
+              trafficPolicy: {proxyProtocol: {version: V1}}
+            """);
 
         var result = TestConfig.Build(yaml);
 
         Assert.True(result.IsValid, string.Join("\n", result.Errors));
         Assert.Equal(
             [
-                "test.yaml[3] VirtualService default/vs: spec.http[0].retries: not supported yet; ignored",
+                "test.yaml[4] DestinationRule default/other: spec.trafficPolicy.proxyProtocol: not supported yet; ignored",
             ],
             result.Warnings);
     }
