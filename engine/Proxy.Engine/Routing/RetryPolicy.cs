@@ -11,8 +11,8 @@ namespace Proxy.Engine.Routing;
 /// <c>[0, (2^n - 1) * BackoffBase)</c> for the n-th retry, capped at <see cref="BackoffMax"/>.</para>
 /// <para>Deliberate difference from Envoy: a request whose method is not idempotent (POST, PATCH, CONNECT, unknown
 /// methods) is retried only when it provably never reached the upstream (the connection failed), unless
-/// <see cref="RetryNonIdempotent"/> is set. Istio's default policy retries a 503 even for a POST, which is how users
-/// have been charged twice (istio/istio#50506).</para>
+/// <see cref="RetryNonIdempotent"/> is set. Istio's default policy (before 1.24) retries a 503 even for a POST, which
+/// is how users have been charged twice (istio/istio#50506).</para>
 /// </remarks>
 public sealed class RetryPolicy
 {

@@ -21,12 +21,13 @@ internal static class RetryPolicyCompiler
     public const int DefaultNumRetries = 2;
 
     /// <summary>
-    /// Istio's default policy sets no retriable status codes: 503 was taken out of it because retrying a 503 is not
-    /// safe for non-idempotent requests (istio/istio#50506, fixed by #52111 in Istio 1.24; the
-    /// EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY opt-out was removed in 1.27). <c>retriable-status-codes</c> stays in
-    /// its retryOn, matching nothing.
+    /// DefaultPolicy's RetriableStatusCodes: 503, as DESIGN.md's contract and Istio before 1.24 have it. Istio 1.24
+    /// took 503 out (EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY, istio/istio#50506: retrying a 503 charged users twice for
+    /// a POST). We keep it and make it safe instead: without an explicit <c>retryOn</c>, a non-idempotent request is
+    /// retried only after a connect failure (<see cref="RetryPolicy.RetryNonIdempotent"/>), so only GET, PUT and the
+    /// other idempotent methods are retried on 503.
     /// </summary>
-    public static readonly IReadOnlyList<int> DefaultRetriableStatusCodes = [];
+    public static readonly IReadOnlyList<int> DefaultRetriableStatusCodes = [503];
 
     // ConvertPolicy returns one cached policy for routes without retries, and one without the previous-hosts
     // predicate for consistent-hash destinations; shared the same way here.
@@ -59,7 +60,7 @@ internal static class RetryPolicyCompiler
             PerTryTimeout = retries.PerTryTimeout,
             RetryOn = retries.RetryOn ?? DefaultRetryOn,
 
-            // ConvertPolicy sets RetriableStatusCodes only from retryOn; without it the list stays empty.
+            // ConvertPolicy replaces RetriableStatusCodes only with a retryOn; without one the default's list stays.
             RetriableStatusCodes = retries.RetryOn is null ? DefaultRetriableStatusCodes : retries.RetriableStatusCodes,
             BackoffBase = retries.Backoff ?? RetryPolicy.DefaultBackoffBase,
             AvoidPreviousHosts = retries.RetryIgnorePreviousHosts ?? !consistentHash,

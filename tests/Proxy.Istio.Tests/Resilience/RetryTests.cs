@@ -47,8 +47,8 @@ public sealed class RetryTests
 
     // retry.go DefaultPolicy (no retries on the route): NumRetries 2, RetryOn
     // "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes", the previous-hosts predicate,
-    // HostSelectionRetryMaxAttempts 5, and no RetriableStatusCodes (503 was taken out in Istio 1.24, #52111, and the
-    // opt-out removed in 1.27). Istio's default policy is never told to retry a POST that reached the upstream.
+    // HostSelectionRetryMaxAttempts 5, and RetriableStatusCodes [503] (DESIGN.md; Istio before 1.24, which later took
+    // it out for POSTs' sake, #50506). The user did not write retryOn, so a POST is never retried after it was sent.
     [Fact]
     public void Build_NoRetries_IstioDefaultPolicy()
     {
@@ -57,7 +57,7 @@ public sealed class RetryTests
         Assert.NotNull(retry);
         Assert.Equal(2, retry.NumRetries);
         Assert.Equal(DefaultRetryOn, retry.RetryOn);
-        Assert.Empty(retry.RetriableStatusCodes);
+        Assert.Equal([503], retry.RetriableStatusCodes);
         Assert.True(retry.AvoidPreviousHosts);
         Assert.False(retry.RetryNonIdempotent);
         Assert.Null(retry.PerTryTimeout);
@@ -112,7 +112,7 @@ public sealed class RetryTests
         Assert.Null(Route(ToV1("    retries: " + retries)).Retry);
     }
 
-    // ConvertPolicy with attempts only: newRetryPolicy's default retryOn and host predicate, no status codes; the user
+    // ConvertPolicy with attempts only: the default's retryOn, status codes and host predicate; the user
     // did not write retryOn, so non-idempotent requests keep the safe default.
     [Fact]
     public void Build_AttemptsOnly_DefaultConditions()
@@ -120,7 +120,7 @@ public sealed class RetryTests
         var retry = Retry("{attempts: 5}");
 
         Assert.Equal((5, DefaultRetryOn, true, false), (retry.NumRetries, retry.RetryOn, retry.AvoidPreviousHosts, retry.RetryNonIdempotent));
-        Assert.Empty(retry.RetriableStatusCodes);
+        Assert.Equal([503], retry.RetriableStatusCodes);
     }
 
     // An empty retryOn is proto3's unset string: "if in.RetryOn != \"\"" keeps the default.
