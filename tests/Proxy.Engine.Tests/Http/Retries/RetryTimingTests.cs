@@ -66,9 +66,11 @@ public sealed class RetryTimingTests
         Assert.Equal(2, silent.ConnectionCount);
         await FailureTests.PollAsync(() => silent.OpenConnections == 0);
 
-        // The request was complete, so the client connection stays.
+        // The request was complete, so the client connection stays, and the next request gets its own attempts.
         await client.SendAsync(Get);
         await FailureTests.PollAsync(() => silent.ConnectionCount == 3);
+        await AdvanceUntilAsync(time, () => proxy.Server.Statistics.PerTryTimeouts == 4);
+        Assert.Equal(504, (await client.ReadResponseAsync()).Status);
     }
 
     [Fact]
@@ -171,5 +173,7 @@ public sealed class RetryTimingTests
         // The connection is usable: the next request gets its own deadline and back-off.
         await client.SendAsync(Get);
         await FailureTests.PollAsync(() => backend.Requests.Count == 2);
+        await AdvanceUntilAsync(time, () => proxy.Server.Statistics.RouteTimeouts == 2, TimeSpan.FromMilliseconds(250));
+        Assert.Equal(504, (await client.ReadResponseAsync()).Status);
     }
 }
