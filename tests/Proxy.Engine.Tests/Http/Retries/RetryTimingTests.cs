@@ -44,6 +44,26 @@ public sealed class RetryTimingTests
     }
 
     [Fact]
+    public async Task PerTryTimeout_ResetConfigured_Retried()
+    {
+        // Envoy: "reset: Envoy will attempt a retry if the upstream server does not respond at all (disconnect/reset/read
+        // timeout.)"; router.cc onPerTryTimeoutCommon resets the attempt and asks maybeRetryReset(LocalReset), and
+        // wouldRetryFromReset retries any reset under RETRY_ON_RESET.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var silent = new SilentBackend();
+        await using var good = new TestBackend();
+        var log = new RequestLogRecorder();
+        await using var proxy = await StartAsync(Cluster(silent.EndPoint, good.EndPoint), PerTry(RetryConditions.Reset, 1, TimeSpan.FromSeconds(2)), log, time: time);
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync(Get);
+        await FailureTests.PollAsync(() => silent.BytesReceived > 0);
+        await AdvanceUntilAsync(time, () => proxy.Server.Statistics.PerTryTimeouts == 1);
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+        Assert.Equal(2, (await log.WaitForAsync(1)).Attempts);
+    }
+
+    [Fact]
     public async Task PerTryTimeout_RetriesExhausted_504_UTAndURX()
     {
         // Envoy: the last per-try timeout with no retry left answers 504 "upstream request timeout" (router.cc
