@@ -81,8 +81,8 @@ internal sealed partial class Http1ProxyConnection
         }
     }
 
-    /// <summary>Envoy's wouldRetryFromReset / wouldRetryFromHeaders, and a per-try timeout (retried on 5xx and
-    /// gateway-error only, as Envoy's non-hedged per-try timeouts are).</summary>
+    /// <summary>Envoy's wouldRetryFromReset / wouldRetryFromHeaders. A per-try timeout is a reset to Envoy (router.cc
+    /// onPerTryTimeoutCommon asks maybeRetryReset with LocalReset), so 5xx, gateway-error and reset retry it.</summary>
     private bool WouldRetry(RetryPolicy policy, RetryCause cause, int statusCode)
     {
         var on = policy.RetryOn;
@@ -91,9 +91,8 @@ internal sealed partial class Http1ProxyConnection
             case RetryCause.ConnectFailure:
                 return (on & (RetryConditions.ServerError | RetryConditions.GatewayError | RetryConditions.Reset | RetryConditions.ConnectFailure)) != 0;
             case RetryCause.Reset:
-                return (on & (RetryConditions.ServerError | RetryConditions.GatewayError | RetryConditions.Reset)) != 0;
             case RetryCause.PerTryTimeout:
-                return (on & (RetryConditions.ServerError | RetryConditions.GatewayError)) != 0;
+                return (on & (RetryConditions.ServerError | RetryConditions.GatewayError | RetryConditions.Reset)) != 0;
         }
 
         // An upstream that is itself an overloaded Envoy, or rate limited, is not retried (Envoy).

@@ -13,7 +13,7 @@ public enum RetryConditions
     GatewayError = 1 << 1,
 
     /// <summary><c>reset</c>: no answer at all (connect failure, reset or close before the response head, an invalid
-    /// response head).</summary>
+    /// response head, a per-try timeout).</summary>
     Reset = 1 << 2,
 
     /// <summary><c>connect-failure</c>: the connection could not be made (refused, unreachable, connect timeout).</summary>
