@@ -15,6 +15,11 @@ internal sealed partial class Http1ProxyConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> ForwardAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
     {
+        if (!hasBody)
+        {
+            WatchClient();
+        }
+
         try
         {
             while (true)
@@ -52,6 +57,7 @@ internal sealed partial class Http1ProxyConnection
         }
         finally
         {
+            _watchingClient = false;
             ReleaseRetrySlot(cluster);
         }
     }
@@ -238,7 +244,7 @@ internal sealed partial class Http1ProxyConnection
                     return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
                 }
 
-                if (_downstream.IsAborted)
+                if (ClientGone)
                 {
                     _flags |= ResponseFlags.DownstreamConnectionTermination;
                     Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
@@ -281,7 +287,9 @@ internal sealed partial class Http1ProxyConnection
             endpoint.ReportHttpStatus(responseInfo.StatusCode);
             if (responseInfo.StatusCode == 101)
             {
-                // The upgraded connection is a tunnel with no response to complete: the deadlines end here.
+                // The upgraded connection is a tunnel with no response to complete: the deadlines end here, and the
+                // client's end of stream is the tunnel's half-close, not a client gone.
+                _watchingClient = false;
                 DisarmTryTimer();
                 DisarmRouteTimer();
                 return (false, await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false));
@@ -390,7 +398,7 @@ internal sealed partial class Http1ProxyConnection
         if (responseResult != BodyCopyResult.Completed)
         {
             // Mid-body failure: the client cannot be told except by closing its connection.
-            if (responseResult == BodyCopyResult.DestinationClosed || _downstream.IsAborted)
+            if (responseResult == BodyCopyResult.DestinationClosed || ClientGone)
             {
                 _flags |= ResponseFlags.DownstreamConnectionTermination;
                 Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
@@ -442,6 +450,7 @@ internal sealed partial class Http1ProxyConnection
         {
             ArmRouteTimer();
             ArmTryTimer();
+            WatchClient();
         }
 
         return result;

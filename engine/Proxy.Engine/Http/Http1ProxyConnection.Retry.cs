@@ -187,7 +187,7 @@ internal sealed partial class Http1ProxyConnection
         var baseTicks = policy.BackoffBase.Ticks;
         if (baseTicks <= 0)
         {
-            return !_downstream.IsAborted;
+            return !ClientGone;
         }
 
         var maxTicks = (policy.BackoffMax ?? TimeSpan.FromTicks(baseTicks * 10)).Ticks;
@@ -206,7 +206,7 @@ internal sealed partial class Http1ProxyConnection
             }
         }
 
-        return !_downstream.IsAborted;
+        return !ClientGone;
     }
 
     /// <summary>

@@ -65,6 +65,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     // What the request in progress came to, for the request log (RequestRecord).
     private bool _recordPending;
     private volatile bool _locallyReset;
+    private volatile bool _clientGone;
+    private volatile bool _watchingClient;
     private int _statusCode;
     private ResponseFlags _flags;
     private string? _routeName;
@@ -157,11 +159,39 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
     }
 
+    /// <summary>Whether the client closed or reset its connection, or the server aborted it.</summary>
+    private bool ClientGone => _clientGone || _downstream.IsAborted;
+
+    /// <summary>
+    /// From the moment a request is wholly received until its exchange ends, the client's end of stream means it went
+    /// away: as Envoy's connection manager (no HTTP half-close), the attempt in flight is reset and every wait ends, so
+    /// an upstream connection is not held for a client that will never read the answer (flag DC).
+    /// </summary>
+    private void WatchClient()
+    {
+        _watchingClient = true;
+        if (_clientGone)
+        {
+            OnClientGone();
+        }
+    }
+
+    private void OnClientGone()
+    {
+        _clientGone = true;
+        if (_watchingClient)
+        {
+            Volatile.Read(ref _activeUpstream)?.Abort();
+            CancelRequestWaits();
+        }
+    }
+
     private static bool IsEnabled(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;
 
     /// <summary>Serves requests until either side closes or the connection drains. The owner closes the transport.</summary>
     public async Task RunAsync()
     {
+        _downstream.OnReceiveEnded(static state => ((Http1ProxyConnection)state!).OnClientGone(), this);
         try
         {
             while (!_draining && await ProcessRequestAsync().ConfigureAwait(false))
@@ -192,7 +222,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 // The server cut the request off (stop deadline): Envoy's local reset, not the client's doing.
                 _flags = (_flags & ~ResponseFlags.DownstreamConnectionTermination) | ResponseFlags.LocalReset;
             }
-            else if (_statusCode == 0 && _downstream.IsAborted)
+            else if (_statusCode == 0 && ClientGone)
             {
                 _flags |= ResponseFlags.DownstreamConnectionTermination;
             }

@@ -96,6 +96,10 @@ internal sealed class TlsConnection : ITransportConnection
         await _inner.DisposeAsync().ConfigureAwait(false);
     }
 
+    private ReceiveEndedSignal _receiveEnded;
+
+    public void OnReceiveEnded(Action<object?> callback, object? state) => _receiveEnded.Register(callback, state);
+
     private async Task ReadLoopAsync()
     {
         var writer = _input.Writer;
@@ -129,6 +133,7 @@ internal sealed class TlsConnection : ITransportConnection
         finally
         {
             await writer.CompleteAsync().ConfigureAwait(false);
+            _receiveEnded.Raise();
         }
     }
 

@@ -27,4 +27,11 @@ internal interface ITransportConnection : IDuplexPipe, IAsyncDisposable
 
     /// <summary>Closes at once (RST); pending data in either direction is dropped.</summary>
     void Abort();
+
+    /// <summary>
+    /// Calls <paramref name="callback"/> once, on the transport's thread, when receiving ends (end of stream, error or
+    /// abort), or at once if it already has: how a handler that is not reading learns that its peer went away. One
+    /// callback per connection; set it before the first read.
+    /// </summary>
+    void OnReceiveEnded(Action<object?> callback, object? state);
 }

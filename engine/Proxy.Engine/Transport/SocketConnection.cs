@@ -108,6 +108,10 @@ internal sealed class SocketConnection : ITransportConnection
         _sender.Dispose();
     }
 
+    private ReceiveEndedSignal _receiveEnded;
+
+    public void OnReceiveEnded(Action<object?> callback, object? state) => _receiveEnded.Register(callback, state);
+
     private async Task ReceiveLoopAsync()
     {
         var writer = _input.Writer;
@@ -161,6 +165,7 @@ internal sealed class SocketConnection : ITransportConnection
         finally
         {
             await writer.CompleteAsync().ConfigureAwait(false);
+            _receiveEnded.Raise();
         }
     }
 
