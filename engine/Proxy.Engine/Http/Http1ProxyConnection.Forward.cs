@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Runtime.CompilerServices;
+using System.Text;
 using Proxy.Engine.Upstream;
 using Proxy.Protocols.Http1;
 
@@ -8,6 +9,8 @@ namespace Proxy.Engine.Http;
 
 internal sealed partial class Http1ProxyConnection
 {
+    private static ReadOnlySpan<byte> AttemptCountName => "x-envoy-attempt-count"u8;
+
     /// <summary>
     /// Steps 3 to 7 of the class remarks for one routed request: attempts under the route's retry policy, each to an
     /// endpoint of the same cluster, until one is answered or the policy says no more.
@@ -626,6 +629,11 @@ internal sealed partial class Http1ProxyConnection
             }
 
             var name = request.GetHeaderName(i);
+            if (name.Length == AttemptCountName.Length && Ascii.EqualsIgnoreCase(name, AttemptCountName) && !mirror)
+            {
+                continue;
+            }
+
             if (edit is not null && edit.Drops(name))
             {
                 continue;
@@ -691,10 +699,12 @@ internal sealed partial class Http1ProxyConnection
             }
         }
 
-        if (_retry is not null && !mirror)
+        if (!mirror)
         {
-            // Envoy's include_request_attempt_count: 1 for the first attempt, 2 for the first retry, ...
-            writer.Write("x-envoy-attempt-count: "u8);
+            // Istio sets include_request_attempt_count on every gateway virtual host: 1 for the first attempt, 2 for
+            // the first retry, ...; a value the client sent is replaced.
+            writer.Write(AttemptCountName);
+            writer.Write(": "u8);
             writer.WriteNumber(_attempts);
             writer.Write("\r\n"u8);
         }

@@ -10,6 +10,8 @@ namespace Proxy.Engine.Http;
 /// </summary>
 internal sealed partial class Http1ProxyConnection
 {
+    private static readonly long MaxBackoffTicks = TimeSpan.FromDays(1).Ticks;
+
     private RetryPolicy? _retry;
     private int _retriesLeft;
     private int _attempts;
@@ -190,7 +192,8 @@ internal sealed partial class Http1ProxyConnection
             return !ClientGone;
         }
 
-        var maxTicks = (policy.BackoffMax ?? TimeSpan.FromTicks(baseTicks * 10)).Ticks;
+        // Capped at a day: Task.Delay refuses waits past about 49 days, and no retry should wait that long anyway.
+        var maxTicks = Math.Min((policy.BackoffMax ?? TimeSpan.FromTicks(Math.Min(baseTicks, MaxBackoffTicks / 10) * 10)).Ticks, MaxBackoffTicks);
         var multiplier = retry >= 62 ? long.MaxValue : (1L << retry) - 1;
         var upper = multiplier > maxTicks / baseTicks ? maxTicks : multiplier * baseTicks;
         var delay = TimeSpan.FromTicks(Random.Shared.NextInt64(Math.Max(upper, 1)));

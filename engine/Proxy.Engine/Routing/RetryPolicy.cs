@@ -22,8 +22,10 @@ public sealed class RetryPolicy
     /// <summary>Retries after the first attempt (Istio <c>attempts</c>); 0 disables retrying.</summary>
     public int NumRetries { get; init; }
 
-    /// <summary>Time allowed to each attempt, from when its request has been sent; expiry counts as a 504 answer for
-    /// <see cref="RetryOn"/> and, once retries are used up, answers 504 UT. Null: only the route timeout applies.</summary>
+    /// <summary>Time allowed to each attempt, from when its request has been sent until its response is complete.
+    /// Expiry resets the attempt, which <see cref="RetryConditions.ServerError"/>, <see cref="RetryConditions.GatewayError"/>
+    /// and <see cref="RetryConditions.Reset"/> retry (not a 504 in <see cref="RetriableStatusCodes"/>, as in Envoy); once
+    /// retries are used up it answers 504 UT. Null: only the route timeout applies.</summary>
     public TimeSpan? PerTryTimeout { get; init; }
 
     public RetryConditions RetryOn { get; init; }

@@ -31,4 +31,21 @@ public sealed class RetrySmokeTests
         Assert.True(proxy.Server.Statistics.Retries > 0);
         Assert.All(good.Requests, r => Assert.NotNull(r.Header("x-envoy-attempt-count")));
     }
+
+    [Fact]
+    public async Task AttemptCount_SentWithoutAPolicy_ClientValueReplaced()
+    {
+        // Istio sets include_request_attempt_count on every gateway virtual host (gateway.go); Envoy sets the header,
+        // replacing whatever the client sent.
+        await using var backend = new TestBackend();
+        await using var proxy = await ProxyFixture.StartAsync(ProxyFixture.Cluster("c", backend.EndPoint));
+        await using var client = await proxy.ConnectAsync();
+
+        await client.SendAsync("GET / HTTP/1.1\r\nHost: a\r\nX-Envoy-Attempt-Count: 7\r\n\r\n");
+        Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+
+        var request = Assert.Single(backend.Requests);
+        Assert.Equal(1, request.HeaderCount("x-envoy-attempt-count"));
+        Assert.Equal("1", request.Header("x-envoy-attempt-count"));
+    }
 }
