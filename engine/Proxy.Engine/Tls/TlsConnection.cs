@@ -29,6 +29,7 @@ internal sealed class TlsConnection : ITransportConnection
     private Task _writeTask = Task.CompletedTask;
     private SocketError _receiveError;
     private int _disposed;
+    private ReceiveEndedSignal _receiveEnded;
 
     /// <param name="inner">The socket connection the session runs over.</param>
     /// <param name="ssl">The authenticated session.</param>
@@ -95,8 +96,6 @@ internal sealed class TlsConnection : ITransportConnection
         _ssl.Dispose();
         await _inner.DisposeAsync().ConfigureAwait(false);
     }
-
-    private ReceiveEndedSignal _receiveEnded;
 
     public void OnReceiveEnded(Action<object?> callback, object? state) => _receiveEnded.Register(callback, state);
 

@@ -29,6 +29,7 @@ internal sealed class SocketConnection : ITransportConnection
     private Task _sendTask = Task.CompletedTask;
     private volatile bool _aborted;
     private int _disposed;
+    private ReceiveEndedSignal _receiveEnded;
 
     public SocketConnection(Socket socket, TransportOptions options)
     {
@@ -107,8 +108,6 @@ internal sealed class SocketConnection : ITransportConnection
         _receiver.Dispose();
         _sender.Dispose();
     }
-
-    private ReceiveEndedSignal _receiveEnded;
 
     public void OnReceiveEnded(Action<object?> callback, object? state) => _receiveEnded.Register(callback, state);
 
