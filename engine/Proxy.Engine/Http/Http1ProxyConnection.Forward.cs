@@ -145,10 +145,9 @@ internal sealed partial class Http1ProxyConnection
                 return (false, await ReplyLocallyAsync(ProxyOutcome.ConnectFailure, localKeepAlive).ConfigureAwait(false));
             }
 
-            if (!upstream.IsReused)
-            {
-                endpoint.ReportLocalOrigin(LocalOriginResult.ConnectSuccess);
-            }
+            // Envoy's onPoolReady reports a connection ready for every attempt, reused or new: split, that ends the
+            // local-origin failure run.
+            endpoint.ReportLocalOrigin(LocalOriginResult.ConnectSuccess);
 
             Volatile.Write(ref _activeUpstream, upstream);
             if (RouteTimedOut)

@@ -3,7 +3,8 @@ namespace Proxy.Engine.Upstream;
 /// <summary>What happened on an attempt that the upstream did not answer (Envoy's local-origin results).</summary>
 internal enum LocalOriginResult : byte
 {
-    /// <summary>The connection was made (resets the local-origin failure run when errors are split).</summary>
+    /// <summary>An attempt has its connection, new or reused (Envoy's onPoolReady; resets the local-origin failure run
+    /// when errors are split).</summary>
     ConnectSuccess,
 
     /// <summary>The connection could not be made: refused, unreachable, TLS failure, connect timeout.</summary>
