@@ -16,6 +16,9 @@ namespace Proxy.Engine.Http;
 /// </remarks>
 internal sealed partial class Http1ProxyConnection
 {
+    // The longest due time .NET timers accept (about 49.7 days).
+    private static readonly TimeSpan MaxTimerDue = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly Lock _deadlineLock = new();
     private ITimer? _deadlineTimer;
     private TimeSpan _routeTimeout;
@@ -44,8 +47,11 @@ internal sealed partial class Http1ProxyConnection
         _routeArmedThisRequest = false;
         if (_requestCts.IsCancellationRequested)
         {
-            _requestCts.Dispose();
-            _requestCts = new CancellationTokenSource();
+            lock (_deadlineLock)
+            {
+                _requestCts.Dispose();
+                _requestCts = new CancellationTokenSource();
+            }
         }
     }
 
@@ -127,6 +133,13 @@ internal sealed partial class Http1ProxyConnection
         {
             lock (_deadlineLock)
             {
+                if (_routeFired)
+                {
+                    // The timer may still be about to cancel this request's waits: the next request gets its own.
+                    _requestCts.Dispose();
+                    _requestCts = new CancellationTokenSource();
+                }
+
                 _routeDeadline = 0;
                 _tryDeadline = 0;
                 _routeFired = false;
@@ -158,6 +171,11 @@ internal sealed partial class Http1ProxyConnection
 
         var timeProvider = _context.TimeProvider;
         var due = next <= now ? TimeSpan.Zero : timeProvider.GetElapsedTime(now, next);
+        if (due > MaxTimerDue)
+        {
+            due = MaxTimerDue; // the timer refuses longer; firing early just reschedules
+        }
+
         if (_deadlineTimer is null)
         {
             // Created once per connection, without capturing the first request's execution context.
@@ -175,7 +193,7 @@ internal sealed partial class Http1ProxyConnection
     private void OnDeadline()
     {
         UpstreamConnection? victim = null;
-        var cancelWaits = false;
+        CancellationTokenSource? cancelWaits = null;
         lock (_deadlineLock)
         {
             if (_deadlineTimer is null)
@@ -187,14 +205,14 @@ internal sealed partial class Http1ProxyConnection
             if (_routeDeadline != 0 && !_routeFired && now >= _routeDeadline)
             {
                 _routeFired = true;
-                cancelWaits = true;
-                victim = Volatile.Read(ref _activeUpstream);
+                cancelWaits = _requestCts;
+                victim = Interlocked.Exchange(ref _activeUpstream, null);
                 Interlocked.Increment(ref _context.Statistics.HttpRouteTimeouts);
             }
             else if (_tryDeadline != 0 && !_tryFired && now >= _tryDeadline)
             {
                 _tryFired = true;
-                victim = Volatile.Read(ref _activeUpstream);
+                victim = Interlocked.Exchange(ref _activeUpstream, null);
                 Interlocked.Increment(ref _context.Statistics.UpstreamPerTryTimeouts);
             }
 
@@ -202,9 +220,13 @@ internal sealed partial class Http1ProxyConnection
         }
 
         victim?.Abort();
-        if (cancelWaits)
+        try
         {
-            CancelRequestWaits();
+            cancelWaits?.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request ended and its source was replaced meanwhile: nothing left to wake.
         }
     }
 

@@ -60,7 +60,7 @@ internal sealed partial class Http1ProxyConnection
         }
         finally
         {
-            _watchingClient = false;
+            WatchingClient = false;
             ReleaseRetrySlot(cluster);
         }
     }
@@ -149,166 +149,215 @@ internal sealed partial class Http1ProxyConnection
             // local-origin failure run.
             endpoint.ReportLocalOrigin(LocalOriginResult.ConnectSuccess);
 
-            Volatile.Write(ref _activeUpstream, upstream);
-            if (RouteTimedOut)
+            Interlocked.Exchange(ref _activeUpstream, upstream);
+            if (RouteTimedOut || (ClientLeft && WatchingClient) || _locallyReset)
             {
-                // Fired while we connected or leased, before the timer could see this connection: nothing was sent on
-                // it, and it is not reused (Envoy resets the upstream request).
+                // A deadline fired, or the client left, while we connected or leased, before either could see this
+                // connection: nothing was sent on it, and it is not reused (Envoy resets the upstream request).
                 upstream.Abort();
                 await upstream.DisposeAsync().ConfigureAwait(false);
-                return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, localKeepAlive).ConfigureAwait(false));
-            }
-
-            var upstreamInput = upstream.Transport.Input;
-            var upstreamOutput = upstream.Transport.Output;
-
-            // Step 4: the rewritten head, then the body. A body not already buffered streams concurrently with
-            // reading the response, so an upstream that answers early (413, 401) is not deadlocked.
-            WriteUpstreamRequestHead(upstreamOutput, info, upgrade, endpoint);
-            var requestBody = default(ValueTask<(BodyCopyResult Result, long Copied)>);
-            var bodyPending = false;
-            if (!hasBody)
-            {
-                if (_bufferedBody is { } buffered)
-                {
-                    upstreamOutput.Write(buffered.AsSpan(0, _bufferedBodyLength));
-                }
-
-                await upstreamOutput.FlushAsync().ConfigureAwait(false);
-                ArmTryTimer();
-            }
-            else
-            {
-                if (info.ExpectContinue && !clientIsHttp10 && !_continueSent)
-                {
-                    _continueSent = true;
-                    // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
-                    LocalReplies.WriteContinue(_downstream.Output);
-                    await _downstream.Output.FlushAsync().ConfigureAwait(false);
-                }
-
-                requestBody = SendRequestBodyAsync(upstream, info);
-                bodyPending = true;
-            }
-
-            // Step 5: the response head (interim 1xx handled here).
-            HeadReadStatus status;
-            HttpHeadInfo responseInfo;
-            var sawInterim = false;
-            while (true)
-            {
-                (status, responseInfo) = await ReadResponseHeadAsync(upstreamInput).ConfigureAwait(false);
-                if (status != HeadReadStatus.Ok || responseInfo.StatusCode >= 200 || responseInfo.StatusCode == 101)
-                {
-                    break;
-                }
-
-                // Any interim response proves the upstream has the request: from here on it must not be replayed.
-                sawInterim = true;
-
-                // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
-                if (responseInfo.StatusCode != 100 && !clientIsHttp10)
-                {
-                    _responseStarted = true;
-                    WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false, interim: true);
-                    await _downstream.Output.FlushAsync().ConfigureAwait(false);
-                }
-            }
-
-            if (status != HeadReadStatus.Ok)
-            {
-                // Only the peer closing is the keep-alive race; our own abort (deadline, stop, client gone) is not.
-                var closedByPeer = !upstream.Transport.IsAborted && !_downstream.IsAborted;
-                var replayable = !bodyPending && !sawInterim;
-                var bodyComplete = !hasBody;
-                if (bodyPending)
-                {
-                    _downstream.Input.CancelPendingRead();
-                    upstream.Abort();
-                    var body = await requestBody.ConfigureAwait(false);
-                    bodyComplete = body.Result == BodyCopyResult.Completed;
-
-                    // Nothing of the body left the downstream pipe (the copy was still waiting for it), so it can
-                    // be sent again. A chunked body may have consumed framing even when no data was copied.
-                    replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked && !sawInterim;
-                }
-                else
-                {
-                    upstream.Abort();
-                }
-
-                await upstream.DisposeAsync().ConfigureAwait(false);
-                var failureKeepAlive = clientKeepAlive && bodyComplete;
-                if (RouteTimedOut)
-                {
-                    // Envoy: 504 "upstream request timeout", flag UT; the upstream connection is not reused.
-                    endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
-                    return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
-                }
-
-                if (ClientGone)
+                if (!RouteTimedOut)
                 {
                     _flags |= ResponseFlags.DownstreamConnectionTermination;
                     Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
                     return (false, false);
                 }
 
-                if (!DisarmTryTimer())
-                {
-                    // The per-try timeout: counts as a 504 for the retry policy, and answers 504 UT once retries end.
-                    endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
-                    if (ShouldRetry(cluster, RetryCause.PerTryTimeout, 504, replayable))
-                    {
-                        return (true, false);
-                    }
-
-                    return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
-                }
-
-                // The keep-alive race: the upstream closed an idle connection just as we reused it. Nothing of the
-                // response arrived and nothing of the body was consumed, so the request can be sent again safely. This
-                // is a transport replay, not a retry of the policy.
-                if (status == HeadReadStatus.ClosedBeforeAnyByte && upstream.IsReused && !staleRetried && replayable && closedByPeer)
-                {
-                    staleRetried = true;
-                    Log.RetryingStaleConnection(_context.Logger, endpoint);
-                    continue;
-                }
-
-                endpoint.ReportLocalOrigin(LocalOriginResult.Reset);
-                var invalid = status == HeadReadStatus.Invalid;
-                Interlocked.Increment(ref invalid ? ref _context.Statistics.UpstreamProtocolErrorsCount : ref _context.Statistics.UpstreamResetsCount);
-                if (ShouldRetry(cluster, RetryCause.Reset, 0, replayable))
-                {
-                    return (true, false);
-                }
-
-                return (false, await ReplyLocallyAsync(invalid ? ProxyOutcome.UpstreamProtocolError : ProxyOutcome.UpstreamReset, failureKeepAlive).ConfigureAwait(false));
+                return (false, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, localKeepAlive).ConfigureAwait(false));
             }
 
-            endpoint.ReportHttpStatus(responseInfo.StatusCode);
-            if (responseInfo.StatusCode == 101)
+            (AttemptEnd End, bool KeepAlive) result;
+            try
             {
-                // The upgraded connection is a tunnel with no response to complete: the deadlines end here, and the
-                // client's end of stream is the tunnel's half-close, not a client gone.
-                _watchingClient = false;
-                DisarmTryTimer();
-                DisarmRouteTimer();
-                return (false, await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false));
+                result = await SendAndReceiveAsync(cluster, endpoint, upstream, info, hasBody, clientKeepAlive, staleRetried).ConfigureAwait(false);
             }
-
-            // A retriable answer is dropped unseen, with its connection (Envoy resets the upstream stream), if the
-            // request can be sent again; once retries end, the last answer is the one forwarded.
-            if (_retry is not null && responseInfo.StatusCode >= 400
-                && ShouldRetry(cluster, RetryCause.Response, responseInfo.StatusCode, replayable: !bodyPending && !sawInterim))
+            catch
             {
+                // Whatever went wrong, the connection and its circuit-breaker slot are not left behind.
                 upstream.Abort();
                 await upstream.DisposeAsync().ConfigureAwait(false);
-                return (true, false);
+                throw;
             }
 
-            return (false, await ForwardResponseAsync(upstream, endpoint, responseInfo, clientKeepAlive, clientIsHttp10, bodyPending, requestBody).ConfigureAwait(false));
+            if (result.End != AttemptEnd.Replay)
+            {
+                return (result.End == AttemptEnd.Retry, result.KeepAlive);
+            }
+
+            staleRetried = true;
         }
+    }
+
+    private enum AttemptEnd : byte
+    {
+        /// <summary>The exchange is finished; the client got its answer (or its connection is closed).</summary>
+        Done,
+
+        /// <summary>The retry policy takes the failure: nothing was written to the client.</summary>
+        Retry,
+
+        /// <summary>The keep-alive race: send the same attempt again on a fresh connection.</summary>
+        Replay,
+    }
+
+    /// <summary>Steps 4 and 5 on a leased connection, then step 6 or a retry.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(AttemptEnd End, bool KeepAlive)> SendAndReceiveAsync(
+        ClusterState cluster, EndpointState endpoint, UpstreamConnection upstream, HttpHeadInfo info, bool hasBody, bool clientKeepAlive, bool staleRetried)
+    {
+        var clientIsHttp10 = info.Version == Http1Version.Http10;
+        var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
+        var upstreamInput = upstream.Transport.Input;
+        var upstreamOutput = upstream.Transport.Output;
+
+        // Step 4: the rewritten head, then the body. A body not already buffered streams concurrently with
+        // reading the response, so an upstream that answers early (413, 401) is not deadlocked.
+        WriteUpstreamRequestHead(upstreamOutput, info, upgrade, endpoint);
+        var requestBody = default(ValueTask<(BodyCopyResult Result, long Copied)>);
+        var bodyPending = false;
+        if (!hasBody)
+        {
+            if (_bufferedBody is { } buffered)
+            {
+                upstreamOutput.Write(buffered.AsSpan(0, _bufferedBodyLength));
+            }
+
+            await upstreamOutput.FlushAsync().ConfigureAwait(false);
+            ArmTryTimer();
+        }
+        else
+        {
+            if (info.ExpectContinue && !clientIsHttp10 && !_continueSent)
+            {
+                _continueSent = true;
+                // Envoy's default: the proxy answers 100-continue itself and does not forward Expect.
+                LocalReplies.WriteContinue(_downstream.Output);
+                await _downstream.Output.FlushAsync().ConfigureAwait(false);
+            }
+
+            requestBody = SendRequestBodyAsync(upstream, info);
+            bodyPending = true;
+        }
+
+        // Step 5: the response head (interim 1xx handled here).
+        HeadReadStatus status;
+        HttpHeadInfo responseInfo;
+        var sawInterim = false;
+        while (true)
+        {
+            (status, responseInfo) = await ReadResponseHeadAsync(upstreamInput).ConfigureAwait(false);
+            if (status != HeadReadStatus.Ok || responseInfo.StatusCode >= 200 || responseInfo.StatusCode == 101)
+            {
+                break;
+            }
+
+            // Any interim response proves the upstream has the request: from here on it must not be replayed.
+            sawInterim = true;
+
+            // 100 Continue was answered by us already; forward other interim responses (102, 103) to 1.1 clients.
+            if (responseInfo.StatusCode != 100 && !clientIsHttp10)
+            {
+                // Envoy ignores a per-try timeout once the response has started; the route timeout still governs.
+                _responseStarted = true;
+                DisarmTryTimer();
+                WriteDownstreamResponseHead(responseInfo, ResponseFraming.None, keepAlive: true, clientIsHttp10, upgrade: false, interim: true);
+                await _downstream.Output.FlushAsync().ConfigureAwait(false);
+            }
+        }
+
+        if (status != HeadReadStatus.Ok)
+        {
+            // Only the peer closing is the keep-alive race; our own abort (deadline, stop, client gone) is not.
+            var closedByPeer = !upstream.Transport.IsAborted && !_downstream.IsAborted;
+            var replayable = !bodyPending && !sawInterim;
+            var bodyComplete = !hasBody;
+            if (bodyPending)
+            {
+                _downstream.Input.CancelPendingRead();
+                upstream.Abort();
+                var body = await requestBody.ConfigureAwait(false);
+                bodyComplete = body.Result == BodyCopyResult.Completed;
+
+                // Nothing of the body left the downstream pipe (the copy was still waiting for it), so it can
+                // be sent again. A chunked body may have consumed framing even when no data was copied.
+                replayable = body.Result == BodyCopyResult.Canceled && body.Copied == 0 && !info.IsChunked && !sawInterim;
+            }
+            else
+            {
+                upstream.Abort();
+            }
+
+            await upstream.DisposeAsync().ConfigureAwait(false);
+            var failureKeepAlive = clientKeepAlive && bodyComplete;
+            if (RouteTimedOut)
+            {
+                // Envoy: 504 "upstream request timeout", flag UT; the upstream connection is not reused.
+                endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
+                return (AttemptEnd.Done, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
+            }
+
+            if (ClientGone)
+            {
+                _flags |= ResponseFlags.DownstreamConnectionTermination;
+                Interlocked.Increment(ref _context.Statistics.DownstreamDisconnectsCount);
+                return (AttemptEnd.Done, false);
+            }
+
+            if (!DisarmTryTimer())
+            {
+                // The per-try timeout: counts as a 504 for the retry policy, and answers 504 UT once retries end.
+                endpoint.ReportLocalOrigin(LocalOriginResult.Timeout);
+                if (ShouldRetry(cluster, RetryCause.PerTryTimeout, 504, replayable))
+                {
+                    return (AttemptEnd.Retry, false);
+                }
+
+                return (AttemptEnd.Done, await ReplyLocallyAsync(ProxyOutcome.UpstreamTimeout, failureKeepAlive).ConfigureAwait(false));
+            }
+
+            // The keep-alive race: the upstream closed an idle connection just as we reused it. Nothing of the
+            // response arrived and nothing of the body was consumed, so the request can be sent again safely. This
+            // is a transport replay, not a retry of the policy.
+            if (status == HeadReadStatus.ClosedBeforeAnyByte && upstream.IsReused && !staleRetried && replayable && closedByPeer)
+            {
+                Log.RetryingStaleConnection(_context.Logger, endpoint);
+                return (AttemptEnd.Replay, false);
+            }
+
+            endpoint.ReportLocalOrigin(LocalOriginResult.Reset);
+            var invalid = status == HeadReadStatus.Invalid;
+            Interlocked.Increment(ref invalid ? ref _context.Statistics.UpstreamProtocolErrorsCount : ref _context.Statistics.UpstreamResetsCount);
+            if (ShouldRetry(cluster, RetryCause.Reset, 0, replayable))
+            {
+                return (AttemptEnd.Retry, false);
+            }
+
+            return (AttemptEnd.Done, await ReplyLocallyAsync(invalid ? ProxyOutcome.UpstreamProtocolError : ProxyOutcome.UpstreamReset, failureKeepAlive).ConfigureAwait(false));
+        }
+
+        endpoint.ReportHttpStatus(responseInfo.StatusCode);
+        if (responseInfo.StatusCode == 101)
+        {
+            // The upgraded connection is a tunnel with no response to complete: the deadlines end here, and the
+            // client's end of stream is the tunnel's half-close, not a client gone.
+            Volatile.Write(ref _tunneling, true);
+            WatchingClient = false;
+            DisarmTryTimer();
+            DisarmRouteTimer();
+            return (AttemptEnd.Done, await TunnelAsync(upstream, responseInfo, upgrade, clientIsHttp10, bodyPending ? requestBody : default).ConfigureAwait(false));
+        }
+
+        // A retriable answer is dropped unseen, with its connection (Envoy resets the upstream stream), if the
+        // request can be sent again; once retries end, the last answer is the one forwarded.
+        if (_retry is { } retry && (responseInfo.StatusCode >= 400 || retry.InspectsAnswersBelow400)
+            && ShouldRetry(cluster, RetryCause.Response, responseInfo.StatusCode, replayable: !bodyPending && !sawInterim))
+        {
+            upstream.Abort();
+            await upstream.DisposeAsync().ConfigureAwait(false);
+            return (AttemptEnd.Retry, false);
+        }
+
+        return (AttemptEnd.Done, await ForwardResponseAsync(upstream, endpoint, responseInfo, clientKeepAlive, clientIsHttp10, bodyPending, requestBody).ConfigureAwait(false));
     }
 
     /// <summary>Steps 6 and 7: the response head and body, framed for this client, then both connections' fate.</summary>
@@ -345,7 +394,10 @@ internal sealed partial class Http1ProxyConnection
         // A request body still in flight when the response starts will be cut short: say so in this response.
         var keepAlive = clientKeepAlive && !_draining && framing != ResponseFraming.CloseDelimited
             && (!bodyPending || requestBody.IsCompleted);
+        // Envoy (UpstreamRequest::onPerTryTimeout) ignores a per-try timeout once the response has started downstream:
+        // from here only the route timeout can cut it.
         _responseStarted = true;
+        DisarmTryTimer();
         _statusCode = responseInfo.StatusCode;
         WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
 
@@ -420,9 +472,11 @@ internal sealed partial class Http1ProxyConnection
 
         // A deadline that fired after the last byte left the response whole, but may have aborted the upstream: it
         // must not go back to the pool.
+        // Whoever takes the connection out of _activeUpstream owns its fate: a departing client or a stop that took it
+        // has aborted it, and it must not reach the pool (where another request could lease it first).
         var inTime = DisarmTryTimer() & DisarmRouteTimer();
-        _activeUpstream = null;
-        if (upstreamKeepAlive && inTime && !upstream.Transport.IsAborted)
+        var owned = ReferenceEquals(Interlocked.Exchange(ref _activeUpstream, null), upstream);
+        if (upstreamKeepAlive && inTime && owned && !upstream.Transport.IsAborted)
         {
             endpoint.Pool.Return(upstream, _context.TimeProvider.GetTimestamp());
         }
@@ -448,10 +502,16 @@ internal sealed partial class Http1ProxyConnection
         {
             upstream.Abort();
         }
-        else if (result.Result == BodyCopyResult.Completed)
+        else if (result.Result == BodyCopyResult.Completed && !Volatile.Read(ref _tunneling))
         {
+            // The whole request is sent: the deadlines start (the per-try one only if no response has started), and
+            // the client's end of stream now means it left. Not for an upgraded connection, which is a tunnel by now.
             ArmRouteTimer();
-            ArmTryTimer();
+            if (!Volatile.Read(ref _responseStarted))
+            {
+                ArmTryTimer();
+            }
+
             WatchClient();
         }
 

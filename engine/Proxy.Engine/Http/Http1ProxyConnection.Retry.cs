@@ -17,6 +17,7 @@ internal sealed partial class Http1ProxyConnection
     private int _attempts;
     private bool _retrySlotHeld;
     private bool _responseStarted;
+    private bool _tunneling;
     private readonly EndpointState?[] _tried = new EndpointState?[8];
     private int _triedCount;
 
@@ -259,6 +260,7 @@ internal sealed partial class Http1ProxyConnection
         _retriesLeft = _retry?.NumRetries ?? 0;
         _attempts = 0;
         _responseStarted = false;
+        _tunneling = false;
         Array.Clear(_tried, 0, _triedCount);
         _triedCount = 0;
     }

@@ -65,8 +65,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     // What the request in progress came to, for the request log (RequestRecord).
     private bool _recordPending;
     private volatile bool _locallyReset;
-    private volatile bool _clientGone;
-    private volatile bool _watchingClient;
+    private int _clientGoneFlag;
+    private int _watchingFlag;
     private int _statusCode;
     private ResponseFlags _flags;
     private string? _routeName;
@@ -129,7 +129,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     public void Abort()
     {
         _locallyReset = true;
-        Volatile.Read(ref _activeUpstream)?.Abort();
+        Interlocked.Exchange(ref _activeUpstream, null)?.Abort();
         try
         {
             _aborted.Cancel();
@@ -160,7 +160,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     }
 
     /// <summary>Whether the client closed or reset its connection, or the server aborted it.</summary>
-    private bool ClientGone => _clientGone || _downstream.IsAborted;
+    private bool ClientGone => ClientLeft || _downstream.IsAborted;
 
     /// <summary>
     /// From the moment a request is wholly received until its exchange ends, the client's end of stream means it went
@@ -169,8 +169,9 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     /// </summary>
     private void WatchClient()
     {
-        _watchingClient = true;
-        if (_clientGone)
+        // Each side writes its flag, then reads the other's; the full fences make sure at least one sees both.
+        Interlocked.Exchange(ref _watchingFlag, 1);
+        if (Volatile.Read(ref _clientGoneFlag) != 0)
         {
             OnClientGone();
         }
@@ -178,12 +179,20 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
     private void OnClientGone()
     {
-        _clientGone = true;
-        if (_watchingClient)
+        Interlocked.Exchange(ref _clientGoneFlag, 1);
+        if (Volatile.Read(ref _watchingFlag) != 0)
         {
-            Volatile.Read(ref _activeUpstream)?.Abort();
+            Interlocked.Exchange(ref _activeUpstream, null)?.Abort();
             CancelRequestWaits();
         }
+    }
+
+    private bool ClientLeft => Volatile.Read(ref _clientGoneFlag) != 0;
+
+    private bool WatchingClient
+    {
+        get => Volatile.Read(ref _watchingFlag) != 0;
+        set => Volatile.Write(ref _watchingFlag, value ? 1 : 0);
     }
 
     private static bool IsEnabled(TimeSpan timeout) => timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan;

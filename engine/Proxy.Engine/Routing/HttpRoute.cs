@@ -71,8 +71,8 @@ public sealed class HttpRoute
     /// The route timeout (Istio VirtualService <c>http[].timeout</c>, Envoy route <c>timeout</c>): counted from the
     /// moment the whole request has been sent on, until the response is complete. On expiry before any response byte
     /// reached the client the answer is 504 <c>upstream request timeout</c> (flag UT); after, the client connection is
-    /// closed. The upstream connection is aborted either way. Null (Istio's default) means none. Checked by the
-    /// server's 1 s heartbeat, so it fires up to a second late.
+    /// closed. The upstream connection is aborted either way. Null (Istio's default) means none. Every retry is
+    /// within it.
     /// </summary>
     public TimeSpan? Timeout { get; init; }
 

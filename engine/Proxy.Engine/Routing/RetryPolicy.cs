@@ -43,6 +43,35 @@ public sealed class RetryPolicy
     /// up to 5 picks; Istio <c>retryIgnorePreviousHosts</c>, default true, dropped for consistent-hash clusters).</summary>
     public bool AvoidPreviousHosts { get; init; } = true;
 
+    /// <summary>Whether an answer below 400 can be retried (a listed status under 400, or a gRPC condition read from a
+    /// <c>grpc-status</c> header): only then are such answers inspected.</summary>
+    internal bool InspectsAnswersBelow400 => _inspectsBelow400 ??= ComputeInspectsBelow400();
+
+    private bool? _inspectsBelow400;
+
+    private bool ComputeInspectsBelow400()
+    {
+        const RetryConditions grpc = RetryConditions.GrpcCancelled | RetryConditions.GrpcDeadlineExceeded | RetryConditions.GrpcInternal
+            | RetryConditions.GrpcResourceExhausted | RetryConditions.GrpcUnavailable;
+        if ((RetryOn & grpc) != 0)
+        {
+            return true;
+        }
+
+        if ((RetryOn & RetryConditions.RetriableStatusCodes) != 0)
+        {
+            foreach (var code in RetriableStatusCodes)
+            {
+                if (code < 400)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Retry requests with a non-idempotent method on every condition of <see cref="RetryOn"/>, as Envoy does.
     /// When false (the default), they are retried only after a connect failure.</summary>
     public bool RetryNonIdempotent { get; init; }

@@ -17,7 +17,7 @@ internal struct ReceiveEndedSignal
     public void Register(Action<object?> callback, object? state)
     {
         _state = state;
-        Volatile.Write(ref _callback, callback);
+        Interlocked.Exchange(ref _callback, callback); // a full fence: the status read below cannot move before it
         if (Volatile.Read(ref _status) == Ended)
         {
             TryRaise();

@@ -7,12 +7,27 @@ namespace Proxy.Engine.Transport;
 /// <summary>Opens upstream connections with a connect timeout driven by the engine's <see cref="TimeProvider"/>.</summary>
 internal static class SocketConnector
 {
+    // Linux's limits (net/ipv4/tcp.c): TCP_KEEPIDLE and TCP_KEEPINTVL at most 32767 s, TCP_KEEPCNT at most 127. Larger
+    // values are clamped rather than failing every connect.
+    private const int MaxKeepAliveSeconds = 32767;
+    private const int MaxKeepAliveProbes = 127;
+
     /// <summary>Connects, or returns null with the reason when the connection could not be made in time.</summary>
     public static async ValueTask<(SocketConnection? Connection, SocketError Error)> ConnectAsync(
         EndPoint endPoint, TimeSpan timeout, TimeProvider timeProvider, TransportOptions options, TcpKeepAliveSettings? keepAlive,
         CancellationToken cancellationToken)
     {
-        var socket = CreateSocket(keepAlive);
+        Socket socket;
+        try
+        {
+            socket = CreateSocket(keepAlive);
+        }
+        catch (SocketException ex)
+        {
+            // An option the kernel refuses: Envoy fails the connect (503 UF) when a socket option cannot be set.
+            return (null, ex.SocketErrorCode);
+        }
+
         using var timeoutCts = timeout > TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan
             ? new CancellationTokenSource(timeout, timeProvider)
             : new CancellationTokenSource();
@@ -46,6 +61,21 @@ internal static class SocketConnector
     internal static Socket CreateSocket(TcpKeepAliveSettings? keepAlive)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            SetKeepAlive(socket, keepAlive);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        return socket;
+    }
+
+    private static void SetKeepAlive(Socket socket, TcpKeepAliveSettings? keepAlive)
+    {
         if (keepAlive is not null)
         {
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
@@ -61,13 +91,11 @@ internal static class SocketConnector
 
             if (keepAlive.Probes is { } probes)
             {
-                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, Math.Max(probes, 1));
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, Math.Clamp(probes, 1, MaxKeepAliveProbes));
             }
         }
-
-        return socket;
     }
 
     /// <summary>The kernel takes whole seconds, at least 1 (Envoy's fields are uint32 seconds).</summary>
-    private static int WholeSeconds(TimeSpan value) => (int)Math.Clamp(value.TotalSeconds, 1, int.MaxValue);
+    private static int WholeSeconds(TimeSpan value) => (int)Math.Clamp(value.TotalSeconds, 1, MaxKeepAliveSeconds);
 }

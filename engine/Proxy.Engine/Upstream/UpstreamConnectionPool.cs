@@ -244,7 +244,9 @@ internal sealed partial class UpstreamConnectionPool
             return;
         }
 
-        if (connection.Transport.IsAborted || connection.IsDisposed)
+        // A connection handed straight to a waiter skips the check a lease from the idle stack makes: make it here, so
+        // stray bytes after a response (or an end of stream) never reach another request as its response.
+        if (connection.Transport.IsAborted || connection.IsDisposed || !connection.IsUsableAfterIdle())
         {
             Close(connection);
             return;
