@@ -25,6 +25,7 @@ internal sealed partial class Http1ProxyConnection
     private TimeSpan _tryTimeout;
     private long _routeDeadline; // timestamp; 0 = not armed
     private long _tryDeadline;
+    private long _timerDueAt = long.MaxValue; // when the timer will fire next (timestamp); MaxValue when not armed
     private bool _routeFired;
     private bool _tryFired;
     private bool _routeArmedThisRequest;
@@ -164,7 +165,10 @@ internal sealed partial class Http1ProxyConnection
             next = Math.Min(next, _tryDeadline);
         }
 
-        if (next == long.MaxValue)
+        // A timer already due no later than the nearest deadline stays as it is: firing early only reschedules. So a
+        // keep-alive connection whose requests all finish well within their deadlines re-arms the timer about once per
+        // timeout, not once per request.
+        if (next == long.MaxValue || (_timerDueAt > now && _timerDueAt <= next))
         {
             return;
         }
@@ -175,6 +179,8 @@ internal sealed partial class Http1ProxyConnection
         {
             due = MaxTimerDue; // the timer refuses longer; firing early just reschedules
         }
+
+        _timerDueAt = next <= now ? now : (due == MaxTimerDue ? now + ToTimestampTicks(MaxTimerDue) : next);
 
         if (_deadlineTimer is null)
         {
@@ -202,6 +208,7 @@ internal sealed partial class Http1ProxyConnection
             }
 
             var now = _context.TimeProvider.GetTimestamp();
+            _timerDueAt = long.MaxValue;
             if (_routeDeadline != 0 && !_routeFired && now >= _routeDeadline)
             {
                 _routeFired = true;

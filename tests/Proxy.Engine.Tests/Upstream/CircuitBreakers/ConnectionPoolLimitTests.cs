@@ -280,7 +280,10 @@ public sealed class ConnectionPoolLimitTests
             },
             silent.EndPoint);
         var connecting = cluster.LeaseAsync().AsTask();
-        await FailureTests.PollAsync(() => silent.ConnectionCount == 1);
+
+        // Wait for the ClientHello, not just the accept: the TLS deadline exists by then, and the TCP connect has
+        // finished (advancing the clock while its continuation is still pending would time out the connect instead).
+        await FailureTests.PollAsync(() => silent.BytesReceived > 0);
         var waiting = cluster.LeaseAsync().AsTask();
         await FailureTests.PollAsync(() => cluster.Pool.WaitingCount == 1);
         Assert.Equal(2, cluster.State.PendingRequests);
