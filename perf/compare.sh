@@ -18,7 +18,7 @@ set -euo pipefail
 
 COMMAND_LINE="$0 $*"
 ENV_LINE=""
-for v in SECTIONS HANDSHAKE_MODES DURATION WARMUP_MAX WARMUP_MIN WARMUP_SLICE CONNECTIONS THREADS; do
+for v in SECTIONS POLICY_ROUNDS HANDSHAKE_MODES DURATION WARMUP_MAX WARMUP_MIN WARMUP_SLICE CONNECTIONS THREADS; do
     if [[ -n "${!v+x}" ]] && env | grep -q "^$v="; then ENV_LINE+="$v=${!v} "; fi
 done
 # shellcheck source=lib/common.sh
@@ -101,7 +101,7 @@ fi
 # Section policy: the same Proxy on /tiny with no resilience policy (retries off) and with one (route timeout, retries
 # with a per-try timeout, circuit breakers, outlier detection), alternating twice so drift shows. Keys "policy-none|N"
 # and "policy-on|N".
-POLICY_ROUNDS=(1 2)
+read -r -a POLICY_ROUNDS <<<"$(seq -s " " 1 "${POLICY_ROUNDS:-3}")"
 if has_section policy; then
     write_proxy_config http none
     write_proxy_config http policy
