@@ -50,8 +50,7 @@ internal sealed partial class Http1ProxyConnection
         {
             lock (_deadlineLock)
             {
-                _requestCts.Dispose();
-                _requestCts = new CancellationTokenSource();
+                ReplaceRequestCtsLocked();
             }
         }
     }
@@ -94,7 +93,8 @@ internal sealed partial class Http1ProxyConnection
     /// <summary>Stops the attempt's per-try timeout; false when it had fired.</summary>
     private bool DisarmTryTimer()
     {
-        if (_tryTimeout <= TimeSpan.Zero)
+        // Not armed (or already disarmed): the timer cannot fire for it, so no lock is needed to know.
+        if (_tryTimeout <= TimeSpan.Zero || (Volatile.Read(ref _tryDeadline) == 0 && !Volatile.Read(ref _tryFired)))
         {
             return true;
         }
@@ -119,6 +119,11 @@ internal sealed partial class Http1ProxyConnection
         lock (_deadlineLock)
         {
             var fired = _routeFired;
+            if (fired)
+            {
+                ReplaceRequestCtsLocked();
+            }
+
             _routeDeadline = 0;
             _routeFired = false;
             _tryDeadline = 0;
@@ -127,18 +132,26 @@ internal sealed partial class Http1ProxyConnection
         }
     }
 
+    /// <summary>The timer that fired may still be about to cancel this request's waits (it cancels outside the lock):
+    /// the next request gets a source of its own.</summary>
+    private void ReplaceRequestCtsLocked()
+    {
+        _requestCts.Dispose();
+        _requestCts = new CancellationTokenSource();
+    }
+
     /// <summary>Clears every deadline at the end of a request.</summary>
     private void EndDeadlines()
     {
-        if (_routeTimeout > TimeSpan.Zero || _tryTimeout > TimeSpan.Zero)
+        var armed = Volatile.Read(ref _routeDeadline) != 0 || Volatile.Read(ref _tryDeadline) != 0
+            || Volatile.Read(ref _routeFired) || Volatile.Read(ref _tryFired);
+        if (armed)
         {
             lock (_deadlineLock)
             {
                 if (_routeFired)
                 {
-                    // The timer may still be about to cancel this request's waits: the next request gets its own.
-                    _requestCts.Dispose();
-                    _requestCts = new CancellationTokenSource();
+                    ReplaceRequestCtsLocked();
                 }
 
                 _routeDeadline = 0;
