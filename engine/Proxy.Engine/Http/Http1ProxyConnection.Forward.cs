@@ -96,9 +96,6 @@ internal sealed partial class Http1ProxyConnection
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(bool Retry, bool KeepAlive)> ExchangeAsync(ClusterState cluster, EndpointState endpoint, HttpHeadInfo info, bool hasBody, bool clientKeepAlive)
     {
-        var timeProvider = _context.TimeProvider;
-        var clientIsHttp10 = info.Version == Http1Version.Http10;
-        var upgrade = info.HasUpgrade && (info.Connection & ConnectionOptions.Upgrade) != 0;
         var staleRetried = false;
         var localKeepAlive = clientKeepAlive && !hasBody;
 
@@ -186,18 +183,6 @@ internal sealed partial class Http1ProxyConnection
 
             staleRetried = true;
         }
-    }
-
-    private enum AttemptEnd : byte
-    {
-        /// <summary>The exchange is finished; the client got its answer (or its connection is closed).</summary>
-        Done,
-
-        /// <summary>The retry policy takes the failure: nothing was written to the client.</summary>
-        Retry,
-
-        /// <summary>The keep-alive race: send the same attempt again on a fresh connection.</summary>
-        Replay,
     }
 
     /// <summary>Steps 4 and 5 on a leased connection, then step 6 or a retry.</summary>
@@ -891,6 +876,18 @@ internal sealed partial class Http1ProxyConnection
         }
 
         return false;
+    }
+
+    private enum AttemptEnd : byte
+    {
+        /// <summary>The exchange is finished; the client got its answer (or its connection is closed).</summary>
+        Done,
+
+        /// <summary>The retry policy takes the failure: nothing was written to the client.</summary>
+        Retry,
+
+        /// <summary>The keep-alive race: send the same attempt again on a fresh connection.</summary>
+        Replay,
     }
 
     private enum HeadReadStatus : byte

@@ -28,11 +28,14 @@ namespace Proxy.Engine.Http;
 /// Step 2: route it; no route -> 404 NR. Then the route's actions (Http1ProxyConnection.Actions.cs): a CORS preflight
 ///         answered, a fault delay and abort, a redirect or direct response answered; else pick a destination and
 ///         endpoint (none -> 503 UH), and send the selected mirrors their copies.
-/// Step 3: lease an idle upstream connection (MRU) or connect (503 UF on failure).
+/// Step 3: per attempt (Forward.cs), claim a circuit-breaker request slot and lease through the endpoint's pool: an
+///         idle connection (MRU), a new one, or wait as pending (503 UO on overflow, 503 UF on connect failure).
 /// Step 4: write the rewritten head (path and Host rewrites, hop-by-hop removed, x-forwarded-*, x-request-id, header
-///         edits) and stream the body (or send it from the buffer a mirror needed).
-/// Step 5: read the response head; a reused connection that failed before any response byte is retried once on a
-///         fresh connection when nothing of the body was sent (the keep-alive race must not surface as 503 UC).
+///         edits, x-envoy-attempt-count) and stream the body (or send it from the buffer a mirror or a retry needed).
+/// Step 5: read the response head; a reused connection that failed before any response byte is replayed once on a
+///         fresh connection when nothing of the body was sent (the keep-alive race must not surface as 503 UC). A
+///         failure or a retriable answer goes to the retry policy (Retry.cs), which may start another attempt on
+///         another endpoint after a back-off; the route and per-try deadlines run meanwhile (Deadlines.cs).
 /// Step 6: write the response head downstream (header edits, CORS fields, a hash policy's cookie) and stream the body
 ///         by its framing.
 /// Step 7: return the upstream connection to its pool if the exchange ended cleanly; keep the downstream alive if
