@@ -34,10 +34,12 @@ internal static class ConnectionPoolParser
         var http = reader.Mapping(pool["http"], pool.PathOf("http"),
             ["http1MaxPendingRequests", "http2MaxRequests", "maxRequestsPerConnection", "maxRetries", "idleTimeout", "h2UpgradePolicy", "useClientProtocol", "maxConcurrentStreams", "http2KeepAlive"]);
 
-        // Istio ValidateDuration for connectTimeout: at least 1ms.
-        var connect = Duration(tcp?["connectTimeout"], tcp?.PathOf("connectTimeout"), reader, TimeSpan.FromMilliseconds(1));
-        var tcpIdle = Duration(tcp?["idleTimeout"], tcp?.PathOf("idleTimeout"), reader, TimeSpan.Zero);
-        var httpIdle = Duration(http?["idleTimeout"], http?.PathOf("idleTimeout"), reader, TimeSpan.Zero);
+        // validateConnectionPool: connectTimeout and http.idleTimeout pass ValidateDuration (at least 1ms, whole
+        // milliseconds); tcp.idleTimeout skips it when its whole milliseconds are 0 ("Skip validation if the value is
+        // 0s"), which disables the idle timeout.
+        var connect = tcp is null ? null : reader.Duration(tcp["connectTimeout"], tcp.PathOf("connectTimeout"));
+        var tcpIdle = tcp is null ? null : TcpIdleTimeout(tcp["idleTimeout"], tcp.PathOf("idleTimeout"), reader);
+        var httpIdle = http is null ? null : reader.Duration(http["idleTimeout"], http.PathOf("idleTimeout"));
         if (http is not null)
         {
             CheckHttp2Settings(http, reader);
@@ -158,31 +160,14 @@ internal static class ConnectionPoolParser
         return value;
     }
 
-    private static TimeSpan? Duration(YamlNode? node, string? path, NodeReader reader, TimeSpan minimum)
+    private static TimeSpan? TcpIdleTimeout(YamlNode? node, string path, NodeReader reader)
     {
-        if (node is null || path is null)
+        if (node is YamlScalarNode { Value: { } text } && DurationParser.TryParse(text, out var value)
+            && value.Ticks < TimeSpan.TicksPerMillisecond)
         {
-            return null;
+            return TimeSpan.Zero;
         }
 
-        var text = reader.String(node, path);
-        if (text is null)
-        {
-            return null;
-        }
-
-        if (!DurationParser.TryParse(text, out var value))
-        {
-            reader.Error(path, $"invalid duration \"{text}\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h");
-            return null;
-        }
-
-        if (value < minimum)
-        {
-            reader.Error(path, $"duration \"{text}\" must be at least {(minimum.TotalMilliseconds >= 1 ? "1ms" : "0")}");
-            return null;
-        }
-
-        return value;
+        return reader.Duration(node, path);
     }
 }

@@ -401,7 +401,6 @@ internal static partial class VirtualServiceParser
         return null;
     }
 
-    /// <summary>A duration as Istio's ValidateDuration accepts it: at least 1ms, in whole milliseconds.</summary>
     /// <summary>
     /// <c>http[].timeout</c>: "Timeout for HTTP requests, default is disabled" (virtual_service.proto). Istio's
     /// validateHTTPRoute checks it with ValidateDuration (at least 1 ms, whole milliseconds). <c>0s</c> is what users

@@ -128,7 +128,10 @@ public class DestinationRuleParserTests
     [InlineData("  subsets:\n  - {labels: {version: v1}}\n", "spec.subsets[0].name: is required")]
     [InlineData("  trafficPolicy: {loadBalancer: {simple: FASTEST}}\n", "spec.trafficPolicy.loadBalancer.simple: invalid value \"FASTEST\"; expected one of UNSPECIFIED, LEAST_CONN, RANDOM, PASSTHROUGH, ROUND_ROBIN, LEAST_REQUEST")]
     [InlineData("  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 10}}}\n", "spec.trafficPolicy.connectionPool.tcp.connectTimeout: invalid duration \"10\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h")]
-    [InlineData("  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 0s}}}\n", "spec.trafficPolicy.connectionPool.tcp.connectTimeout: duration \"0s\" must be at least 1ms")]
+    [InlineData("  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 0s}}}\n", "spec.trafficPolicy.connectionPool.tcp.connectTimeout: duration \"0s\" must be at least 1ms, in whole milliseconds")]
+    // validateConnectionPool: http.idleTimeout passes ValidateDuration; only tcp.idleTimeout may be 0s.
+    [InlineData("  trafficPolicy: {connectionPool: {http: {idleTimeout: 0s}}}\n", "spec.trafficPolicy.connectionPool.http.idleTimeout: duration \"0s\" must be at least 1ms, in whole milliseconds")]
+    [InlineData("  trafficPolicy: {connectionPool: {tcp: {connectTimeout: 1500us}}}\n", "spec.trafficPolicy.connectionPool.tcp.connectTimeout: duration \"1500us\" must be at least 1ms, in whole milliseconds")]
     [InlineData("  trafficPolicy: {connectionPool: {http: {idleTimeout: 5 minutes}}}\n", "spec.trafficPolicy.connectionPool.http.idleTimeout: invalid duration \"5 minutes\"; expected e.g. 10s, 1.5s, 250ms, 1m or 1h")]
     public void Build_InvalidRule_Error(string drSpec, string expected)
     {
