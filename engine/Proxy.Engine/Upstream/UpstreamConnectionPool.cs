@@ -56,22 +56,6 @@ internal sealed partial class UpstreamConnectionPool
     /// <summary>Leases queued behind MaxConnections.</summary>
     public int WaitingCount => Volatile.Read(ref _waiting);
 
-    /// <summary>Pops the most recently used idle connection that is still usable, or null.</summary>
-    public UpstreamConnection? TryLeaseIdle(long now, TimeProvider timeProvider, TimeSpan idleTimeout)
-    {
-        while (TryPopIdle() is { } connection)
-        {
-            if (IsReusable(connection, now, timeProvider, idleTimeout))
-            {
-                return connection;
-            }
-
-            Close(connection);
-        }
-
-        return null;
-    }
-
     /// <summary>
     /// A connection for one request: an idle one (unless <paramref name="fresh"/>), else a new one when the cluster's
     /// MaxConnections allows, else the next one returned to this pool, waiting as a pending request (MaxPendingRequests
