@@ -111,7 +111,7 @@ public sealed class ConnectionLifetimeLimitTests
 
         await BreakerTestCluster.CloseAsync(fresh);
         await cluster.AssertDrainedAsync();
-        Assert.Equal(4, backend.ConnectionCount);
+        await FailureTests.PollAsync(() => backend.ConnectionCount == 4); // the accept can trail the connect
     }
 
     private static ClusterConfig With(ClusterConfig config, int maxRequests = 0, TimeSpan? maxDuration = null) => new()
