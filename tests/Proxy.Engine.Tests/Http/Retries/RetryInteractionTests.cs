@@ -239,11 +239,23 @@ public sealed class RetryInteractionTests
         await using var client = await proxy.ConnectAsync();
         var silentEndpoint = cluster.State!.Endpoints[0];
 
+        var statistics = proxy.Server.Statistics;
+        var silentBytes = 0L;
         for (var i = 0; i < 8 && !silentEndpoint.IsEjected; i++)
         {
             await client.SendAsync(Get);
             var response = client.ReadResponseAsync();
-            await AdvanceUntilAsync(time, () => response.IsCompleted);
+
+            // The clock moves only while an attempt waits on the silent endpoint, and only until its per-try timeout
+            // fires: moving it while the retry is at the good endpoint would time that attempt out too.
+            await FailureTests.PollAsync(() => response.IsCompleted || silent.BytesReceived > silentBytes);
+            if (!response.IsCompleted)
+            {
+                silentBytes = silent.BytesReceived;
+                var timeouts = statistics.PerTryTimeouts;
+                await AdvanceUntilAsync(time, () => statistics.PerTryTimeouts > timeouts);
+            }
+
             Assert.Equal("good", (await response).BodyText);
         }
 
