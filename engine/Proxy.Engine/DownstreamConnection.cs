@@ -142,9 +142,9 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         }
     }
 
-    private Task ServeHttpAsync(IHttpRouter router, bool https)
+    private Task ServeHttpAsync(IHttpRouter router, bool https, string? serverName = null)
     {
-        var handler = new Http1ProxyConnection(_transport, router, https, _listener.Port, _listener.Config, _context);
+        var handler = new Http1ProxyConnection(_transport, router, https, _listener.Port, _listener.Config, _context, serverName);
         SetHandler(handler);
         return handler.RunAsync();
     }
@@ -265,7 +265,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
         _transport = connection;
         if (chain.Config.Router is { } router)
         {
-            await ServeHttpAsync(router, https: true).ConfigureAwait(false);
+            await ServeHttpAsync(router, https: true, serverName).ConfigureAwait(false);
         }
         else
         {

@@ -21,6 +21,10 @@ public sealed class ProxyServerOptions
     /// <summary>Gets a record of every finished HTTP request (tests; the access log builds on it).</summary>
     internal Http.IRequestLogSink? RequestLog { get; init; }
 
+    /// <summary>Where an access-log line per finished HTTP request goes; null for none. The owner disposes it after
+    /// the server stopped.</summary>
+    public Logging.AccessLogWriter? AccessLog { get; init; }
+
     internal TransportOptions Transport => IoScheduling == IoScheduling.Inline
         ? TransportOptions.Default
         : ThreadPoolTransport;

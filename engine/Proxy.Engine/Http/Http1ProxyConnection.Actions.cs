@@ -101,6 +101,7 @@ internal sealed partial class Http1ProxyConnection
     private void WriteLocalReply(int statusCode, RedirectTarget? redirect, HeaderEdit? edit, ReadOnlySpan<byte> body, bool keepAlive)
     {
         _statusCode = statusCode;
+        _bytesSent = body.Length;
         var writer = new HeadWriter(_downstream.Output);
         writer.Write(ReasonPhrases.StatusLine(statusCode));
         if (redirect is not null)
@@ -364,6 +365,7 @@ internal sealed partial class Http1ProxyConnection
 
         _bufferedBody = body;
         _bufferedBodyLength = length;
+        _bytesReceived = length;
         return true;
     }
 

@@ -147,6 +147,7 @@ internal sealed partial class Http1ProxyConnection
             endpoint.ReportLocalOrigin(LocalOriginResult.ConnectSuccess);
 
             Interlocked.Exchange(ref _activeUpstream, upstream);
+            _upstreamLocalAddress = upstream.Transport.LocalEndPoint;
             if (RouteTimedOut || (ClientLeft && WatchingClient) || _locallyReset)
             {
                 // A deadline fired, or the client left, while we connected or leased, before either could see this
@@ -384,6 +385,7 @@ internal sealed partial class Http1ProxyConnection
         _responseStarted = true;
         DisarmTryTimer();
         _statusCode = responseInfo.StatusCode;
+        _detail = ResponseCodeDetail.ViaUpstream;
         WriteDownstreamResponseHead(responseInfo, framing, keepAlive, clientIsHttp10, upgrade: false);
 
         var downstreamOutput = _downstream.Output;
@@ -395,15 +397,15 @@ internal sealed partial class Http1ProxyConnection
         }
         else if (responseInfo.IsChunked)
         {
-            (responseResult, _) = await BodyCopier.CopyChunkedAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked, _context.Parser.Limits).ConfigureAwait(false);
+            (responseResult, _bytesSent) = await BodyCopier.CopyChunkedAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked, _context.Parser.Limits).ConfigureAwait(false);
         }
         else if (responseInfo.ContentLength >= 0)
         {
-            (responseResult, _) = await BodyCopier.CopyFixedAsync(upstreamInput, downstreamOutput, responseInfo.ContentLength).ConfigureAwait(false);
+            (responseResult, _bytesSent) = await BodyCopier.CopyFixedAsync(upstreamInput, downstreamOutput, responseInfo.ContentLength).ConfigureAwait(false);
         }
         else
         {
-            (responseResult, _) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
+            (responseResult, _bytesSent) = await BodyCopier.CopyToEndAsync(upstreamInput, downstreamOutput, framing == ResponseFraming.Chunked).ConfigureAwait(false);
             if (responseResult == BodyCopyResult.Completed)
             {
                 // The end of a close-delimited body is the connection's end: only a clean FIN completes it. A reset
@@ -483,6 +485,7 @@ internal sealed partial class Http1ProxyConnection
         var result = info.IsChunked
             ? await BodyCopier.CopyChunkedAsync(_downstream.Input, upstream.Transport.Output, encodeChunked: true, _context.Parser.Limits).ConfigureAwait(false)
             : await BodyCopier.CopyFixedAsync(_downstream.Input, upstream.Transport.Output, info.ContentLength).ConfigureAwait(false);
+        Volatile.Write(ref _bytesReceived, result.Copied);
         if (result.Result is BodyCopyResult.SourceEnded or BodyCopyResult.InvalidFraming)
         {
             upstream.Abort();

@@ -74,6 +74,13 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     private ResponseFlags _flags;
     private string? _routeName;
     private EndpointState? _lastEndpoint;
+    private string? _upstreamCluster;
+    private System.Net.IPEndPoint? _upstreamLocalAddress;
+    private ResponseCodeDetail _detail;
+    private long _startTimestamp;
+    private long _bytesReceived;
+    private long _bytesSent;
+    private readonly string? _serverName;
 
     // Downstream deadlines, checked by the heartbeat (no timer per connection, nothing allocated per request). The
     // phase moves by compare-and-swap so exactly one side wins: the request loop entering the next phase, or the
@@ -94,8 +101,10 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     /// <param name="localPort">The listener's port (port matches).</param>
     /// <param name="listener">The listener's settings (request-headers and idle timeouts).</param>
     /// <param name="context">What every connection of the server shares.</param>
-    public Http1ProxyConnection(ITransportConnection downstream, IHttpRouter router, bool https, int localPort, ListenerConfig listener, ProxyContext context)
+    /// <param name="serverName">The SNI the client sent over TLS, or null (the access log's requested server name).</param>
+    public Http1ProxyConnection(ITransportConnection downstream, IHttpRouter router, bool https, int localPort, ListenerConfig listener, ProxyContext context, string? serverName = null)
     {
+        _serverName = serverName;
         _idleTimeout = listener.IdleTimeout;
         _requestHeadersTimeout = listener.RequestHeadersTimeout;
         _phaseStartedAt = context.TimeProvider.GetTimestamp();
@@ -218,7 +227,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
     }
 
-    /// <summary>Hands the finished request's record to the request log, if one listens.</summary>
+    /// <summary>Hands the finished request's record to the request log and the access log, if they listen.</summary>
     private void CompleteRecord()
     {
         if (!_recordPending)
@@ -227,20 +236,72 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         }
 
         _recordPending = false;
-        if (_context.Options.RequestLog is { } log)
+        var log = _context.Options.RequestLog;
+        IRequestLogSink? accessLog = _context.Options.AccessLog;
+        if (log is null && accessLog is null)
         {
-            if (_locallyReset)
+            return;
+        }
+
+        if (_locallyReset)
+        {
+            // The server cut the request off (stop deadline): Envoy's local reset, not the client's doing.
+            _flags = (_flags & ~ResponseFlags.DownstreamConnectionTermination) | ResponseFlags.LocalReset;
+        }
+        else if (_statusCode == 0 && ClientGone)
+        {
+            _flags |= ResponseFlags.DownstreamConnectionTermination;
+            _detail = ResponseCodeDetail.DownstreamDisconnect;
+        }
+
+        var record = new RequestRecord(_statusCode, _flags, _routeName, _lastEndpoint, _attempts);
+        var fields = CaptureLogFields();
+        log?.OnRequestCompleted(record, fields);
+        accessLog?.OnRequestCompleted(record, fields);
+    }
+
+    /// <summary>The access-log view of the finished request: spans into the request head, valid until the next one.</summary>
+    private RequestLogFields CaptureLogFields()
+    {
+        var time = _context.TimeProvider;
+        var duration = time.GetElapsedTime(_startTimestamp);
+        ReadOnlySpan<byte> requestId = default;
+        if (!_request.TryGetHeader("x-request-id"u8, out requestId) || requestId.IsEmpty)
+        {
+            // Envoy's connection manager gives every request an id at the edge, routed or not.
+            if (!_requestIdGenerated)
             {
-                // The server cut the request off (stop deadline): Envoy's local reset, not the client's doing.
-                _flags = (_flags & ~ResponseFlags.DownstreamConnectionTermination) | ResponseFlags.LocalReset;
-            }
-            else if (_statusCode == 0 && ClientGone)
-            {
-                _flags |= ResponseFlags.DownstreamConnectionTermination;
+                RequestId.Write(_generatedRequestId);
+                _requestIdGenerated = true;
             }
 
-            log.OnRequestCompleted(new RequestRecord(_statusCode, _flags, _routeName, _lastEndpoint, _attempts));
+            requestId = _generatedRequestId;
         }
+
+        _request.TryGetHeader("x-forwarded-for"u8, out var forwardedFor);
+        _request.TryGetHeader("user-agent"u8, out var userAgent);
+        return new RequestLogFields
+        {
+            StartTime = time.GetUtcNow() - duration,
+            Duration = duration,
+            Method = _request.MethodToken,
+            Path = _request.Path,
+            Query = _request.Query,
+            Version = _request.Version,
+            Detail = _detail,
+            BytesReceived = Volatile.Read(ref _bytesReceived),
+            BytesSent = _bytesSent,
+            ForwardedFor = forwardedFor,
+            ClientAddress = _clientAddress,
+            UserAgent = userAgent,
+            RequestId = requestId,
+            Authority = _request.Authority,
+            UpstreamCluster = _upstreamCluster,
+            UpstreamLocalAddress = _upstreamLocalAddress,
+            DownstreamLocalAddress = _downstream.LocalEndPoint,
+            DownstreamRemoteAddress = _downstream.RemoteEndPoint,
+            RequestedServerName = _serverName,
+        };
     }
 
     public void Dispose()
@@ -297,6 +358,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 input.AdvanceTo(buffer.End);
                 BeginRecord();
                 _statusCode = 408;
+                _detail = ResponseCodeDetail.RequestHeaderTimeout;
                 LocalReplies.WriteBadRequest(output, 408);
                 await output.FlushAsync().ConfigureAwait(false);
                 return false;
@@ -338,6 +400,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
                 BeginRecord();
                 _statusCode = rejectStatus;
                 _flags = ResponseFlags.DownstreamProtocolError;
+                _detail = ResponseCodeDetail.CodecError;
                 LocalReplies.WriteBadRequest(output, rejectStatus);
                 await output.FlushAsync().ConfigureAwait(false);
                 return false;
@@ -381,6 +444,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         if (route.HttpsRedirect)
         {
             _statusCode = 301;
+            _detail = ResponseCodeDetail.DirectResponse;
             var keepAlive = clientKeepAlive && !hasBody && !_draining;
             LocalReplies.WriteHttpsRedirect(_downstream.Output, _request, close: !keepAlive);
             var flush = await _downstream.Output.FlushAsync().ConfigureAwait(false);
@@ -393,6 +457,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         var localKeepAlive = clientKeepAlive && !hasBody;
         if (actions.Cors is { } cors && ApplyCors(cors, localKeepAlive && !_draining))
         {
+            _detail = ResponseCodeDetail.CorsResponse;
             return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
         }
 
@@ -411,6 +476,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
             {
                 _flags |= ResponseFlags.FaultInjected;
                 Interlocked.Increment(ref _context.Statistics.FaultAbortsInjected);
+                _detail = ResponseCodeDetail.FaultAbort;
                 WriteLocalReply(abortStatus, null, null, FaultAbortBody, localKeepAlive && !_draining);
                 return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
             }
@@ -418,12 +484,14 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
 
         if (actions.Redirect is { } redirect)
         {
+            _detail = ResponseCodeDetail.DirectResponse;
             WriteLocalReply(redirect.StatusCode, redirect, actions.LocalResponseEdit, default, localKeepAlive && !_draining);
             return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
         }
 
         if (route.DirectResponse is { } direct)
         {
+            _detail = ResponseCodeDetail.DirectResponse;
             WriteLocalReply(direct.StatusCode, null, actions.LocalResponseEdit, direct.Body.Span, localKeepAlive && !_draining);
             return await FlushLocalReplyAsync(localKeepAlive).ConfigureAwait(false);
         }
@@ -432,6 +500,7 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         var cluster = destination?.Cluster.State;
         var pick = cluster?.PickEndpoint(new LoadBalancerContext(_request, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)) ?? default;
         var endpoint = pick.Endpoint;
+        _upstreamCluster = cluster?.Config.Name;
         if (cluster is null || endpoint is null)
         {
             return await ReplyLocallyAsync(ProxyOutcome.NoHealthyUpstream, localKeepAlive).ConfigureAwait(false);
@@ -530,6 +599,8 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
     {
         _statusCode = LocalReplies.StatusCode(outcome);
         _flags |= LocalReplies.Flag(outcome);
+        _detail = ResponseCodeDetailNames.For(outcome);
+        _bytesSent = LocalReplies.BodyLength(outcome);
         // A request whose body we did not read leaves the connection unsynchronised: close it.
         keepAlive &= !_draining;
         LocalReplies.Write(_downstream.Output, outcome, close: !keepAlive);
@@ -545,6 +616,12 @@ internal sealed partial class Http1ProxyConnection : IConnectionHandler, IDispos
         _flags = ResponseFlags.None;
         _routeName = null;
         _lastEndpoint = null;
+        _upstreamCluster = null;
+        _upstreamLocalAddress = null;
+        _detail = ResponseCodeDetail.None;
+        _startTimestamp = Volatile.Read(ref _phaseStartedAt);
+        _bytesReceived = 0;
+        _bytesSent = 0;
         _attempts = 0;
         _retry = null;
     }

@@ -11,19 +11,26 @@ namespace Proxy.Engine.Http;
 /// </summary>
 internal static class LocalReplies
 {
+    private const string NoHealthyUpstreamBody = "no healthy upstream";
+    private const string ConnectFailureBody = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
+    private const string UpstreamResetBody = "upstream connect error or disconnect/reset before headers. reset reason: connection termination";
+    private const string UpstreamTimeoutBody = "upstream request timeout";
+    private const string OverflowBody = "upstream connect error or disconnect/reset before headers. reset reason: overflow";
+    private const string UpstreamProtocolErrorBody = "upstream sent an invalid response";
+
     private static readonly byte[] NotFound = Build(404, "Not Found", "", close: false);
     private static readonly byte[] NotFoundClose = Build(404, "Not Found", "", close: true);
-    private static readonly byte[] NoHealthyUpstream = Build(503, "Service Unavailable", "no healthy upstream", close: false);
-    private static readonly byte[] NoHealthyUpstreamClose = Build(503, "Service Unavailable", "no healthy upstream", close: true);
-    private static readonly byte[] ConnectFailure = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: false);
-    private static readonly byte[] ConnectFailureClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection failure", close: true);
-    private static readonly byte[] UpstreamReset = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: false);
-    private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: connection termination", close: true);
-    private static readonly byte[] UpstreamTimeout = Build(504, "Gateway Timeout", "upstream request timeout", close: false);
-    private static readonly byte[] UpstreamTimeoutClose = Build(504, "Gateway Timeout", "upstream request timeout", close: true);
-    private static readonly byte[] Overflow = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: overflow", close: false, overloaded: true);
-    private static readonly byte[] OverflowClose = Build(503, "Service Unavailable", "upstream connect error or disconnect/reset before headers. reset reason: overflow", close: true, overloaded: true);
-    private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", "upstream sent an invalid response", close: true);
+    private static readonly byte[] NoHealthyUpstream = Build(503, "Service Unavailable", NoHealthyUpstreamBody, close: false);
+    private static readonly byte[] NoHealthyUpstreamClose = Build(503, "Service Unavailable", NoHealthyUpstreamBody, close: true);
+    private static readonly byte[] ConnectFailure = Build(503, "Service Unavailable", ConnectFailureBody, close: false);
+    private static readonly byte[] ConnectFailureClose = Build(503, "Service Unavailable", ConnectFailureBody, close: true);
+    private static readonly byte[] UpstreamReset = Build(503, "Service Unavailable", UpstreamResetBody, close: false);
+    private static readonly byte[] UpstreamResetClose = Build(503, "Service Unavailable", UpstreamResetBody, close: true);
+    private static readonly byte[] UpstreamTimeout = Build(504, "Gateway Timeout", UpstreamTimeoutBody, close: false);
+    private static readonly byte[] UpstreamTimeoutClose = Build(504, "Gateway Timeout", UpstreamTimeoutBody, close: true);
+    private static readonly byte[] Overflow = Build(503, "Service Unavailable", OverflowBody, close: false, overloaded: true);
+    private static readonly byte[] OverflowClose = Build(503, "Service Unavailable", OverflowBody, close: true, overloaded: true);
+    private static readonly byte[] UpstreamProtocolError = Build(502, "Bad Gateway", UpstreamProtocolErrorBody, close: true);
     private static readonly byte[] Continue = Encoding.ASCII.GetBytes("HTTP/1.1 100 Continue\r\n\r\n");
 
     public static void Write(PipeWriter writer, ProxyOutcome outcome, bool close)
@@ -80,6 +87,20 @@ internal static class LocalReplies
         };
         writer.Write(reply);
     }
+
+    /// <summary>The body length of a local reply for <paramref name="outcome"/> (the access log's bytes sent).</summary>
+    public static int BodyLength(ProxyOutcome outcome) => BodyOf(outcome).Length;
+
+    private static string BodyOf(ProxyOutcome outcome) => outcome switch
+    {
+        ProxyOutcome.NoRoute => "",
+        ProxyOutcome.NoHealthyUpstream => NoHealthyUpstreamBody,
+        ProxyOutcome.ConnectFailure => ConnectFailureBody,
+        ProxyOutcome.UpstreamReset => UpstreamResetBody,
+        ProxyOutcome.UpstreamTimeout => UpstreamTimeoutBody,
+        ProxyOutcome.Overflow => OverflowBody,
+        _ => UpstreamProtocolErrorBody,
+    };
 
     /// <summary>The status a local reply for <paramref name="outcome"/> carries.</summary>
     public static int StatusCode(ProxyOutcome outcome) => outcome switch

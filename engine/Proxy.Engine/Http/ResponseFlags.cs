@@ -51,41 +51,56 @@ internal enum ResponseFlags : ushort
 
 internal static class ResponseFlagNames
 {
+    /// <summary>The longest <see cref="Write"/> can produce: every name, comma separated.</summary>
+    public const int MaxLength = 64;
+
     // Envoy's short names, in Envoy's order of ResponseFlag (stream_info.h) so the joined string matches its logs.
-    private static readonly (ResponseFlags Flag, string Name)[] Names =
+    private static readonly (ResponseFlags Flag, byte[] Name)[] Names =
     [
-        (ResponseFlags.NoHealthyUpstream, "UH"),
-        (ResponseFlags.UpstreamConnectionFailure, "UF"),
-        (ResponseFlags.UpstreamOverflow, "UO"),
-        (ResponseFlags.NoRoute, "NR"),
-        (ResponseFlags.UpstreamRetryLimitExceeded, "URX"),
-        (ResponseFlags.DownstreamConnectionTermination, "DC"),
-        (ResponseFlags.LocalReset, "LR"),
-        (ResponseFlags.UpstreamRequestTimeout, "UT"),
-        (ResponseFlags.UpstreamConnectionTermination, "UC"),
-        (ResponseFlags.DelayInjected, "DI"),
-        (ResponseFlags.FaultInjected, "FI"),
-        (ResponseFlags.DownstreamProtocolError, "DPE"),
-        (ResponseFlags.UpstreamProtocolError, "UPE"),
+        (ResponseFlags.NoHealthyUpstream, "UH"u8.ToArray()),
+        (ResponseFlags.UpstreamConnectionFailure, "UF"u8.ToArray()),
+        (ResponseFlags.UpstreamOverflow, "UO"u8.ToArray()),
+        (ResponseFlags.NoRoute, "NR"u8.ToArray()),
+        (ResponseFlags.UpstreamRetryLimitExceeded, "URX"u8.ToArray()),
+        (ResponseFlags.DownstreamConnectionTermination, "DC"u8.ToArray()),
+        (ResponseFlags.LocalReset, "LR"u8.ToArray()),
+        (ResponseFlags.UpstreamRequestTimeout, "UT"u8.ToArray()),
+        (ResponseFlags.UpstreamConnectionTermination, "UC"u8.ToArray()),
+        (ResponseFlags.DelayInjected, "DI"u8.ToArray()),
+        (ResponseFlags.FaultInjected, "FI"u8.ToArray()),
+        (ResponseFlags.DownstreamProtocolError, "DPE"u8.ToArray()),
+        (ResponseFlags.UpstreamProtocolError, "UPE"u8.ToArray()),
     ];
 
-    /// <summary>Envoy's form: short names joined by commas, or <c>-</c> for none.</summary>
-    public static string Format(ResponseFlags flags)
+    /// <summary>
+    /// Writes Envoy's form into <paramref name="destination"/> (at least <see cref="MaxLength"/> bytes): short names
+    /// joined by commas, or <c>-</c> for none. Returns the bytes written; allocates nothing.
+    /// </summary>
+    public static int Write(ResponseFlags flags, Span<byte> destination)
     {
         if (flags == ResponseFlags.None)
         {
-            return "-";
+            destination[0] = (byte)'-';
+            return 1;
         }
 
-        var parts = new List<string>(4);
+        var written = 0;
         foreach (var (flag, name) in Names)
         {
-            if ((flags & flag) != 0)
+            if ((flags & flag) == 0)
             {
-                parts.Add(name);
+                continue;
             }
+
+            if (written > 0)
+            {
+                destination[written++] = (byte)',';
+            }
+
+            name.CopyTo(destination[written..]);
+            written += name.Length;
         }
 
-        return string.Join(',', parts);
+        return written;
     }
 }

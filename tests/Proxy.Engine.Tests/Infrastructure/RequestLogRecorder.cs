@@ -9,7 +9,7 @@ internal sealed class RequestLogRecorder : IRequestLogSink
 {
     public ConcurrentQueue<RequestRecord> Records { get; } = new();
 
-    public void OnRequestCompleted(in RequestRecord record) => Records.Enqueue(record);
+    public void OnRequestCompleted(in RequestRecord record, in RequestLogFields fields) => Records.Enqueue(record);
 
     /// <summary>Waits for the <paramref name="count"/>-th record (records are emitted just after the response is flushed).</summary>
     public async Task<RequestRecord> WaitForAsync(int count)
@@ -18,5 +18,9 @@ internal sealed class RequestLogRecorder : IRequestLogSink
         return Records.ElementAt(count - 1);
     }
 
-    public static string Flags(RequestRecord record) => ResponseFlagNames.Format(record.Flags);
+    public static string Flags(RequestRecord record)
+    {
+        Span<byte> buffer = stackalloc byte[ResponseFlagNames.MaxLength];
+        return System.Text.Encoding.ASCII.GetString(buffer[..ResponseFlagNames.Write(record.Flags, buffer)]);
+    }
 }
