@@ -125,25 +125,20 @@ internal sealed class GatewayCliOptions
             CredentialsDirectory = parseResult.GetValue(CredentialsDirectory),
             DrainTimeout = parseResult.GetValue(DrainTimeout),
             IoScheduling = parseResult.GetValue(IoScheduling) == "threadpool" ? Engine.IoScheduling.ThreadPool : Engine.IoScheduling.Inline,
+            AccessLog = parseResult.GetValue(AccessLog),
+            AccessLogFormat = parseResult.GetValue(AccessLogFormat) == "json" ? Engine.Logging.AccessLogFormat.Json : Engine.Logging.AccessLogFormat.Text,
         };
         foreach (var path in parseResult.GetValue(Config) ?? [])
         {
             options.ConfigPaths.Add(path);
         }
 
-        return new RunSettings(
-            options,
-            parseResult.GetValue(AccessLog) ?? "off",
-            parseResult.GetValue(AccessLogFormat) ?? "text",
-            parseResult.GetValue(LogLevel));
+        return new RunSettings(options, parseResult.GetValue(LogLevel));
     }
 }
 
-/// <summary>
-/// Everything <c>proxy run</c> was told. The access-log settings are accepted and kept for the access-log issue; the
-/// engine does not write the log yet.
-/// </summary>
-internal sealed record RunSettings(ProxyGatewayOptions Gateway, string AccessLog, string AccessLogFormat, LogLevel LogLevel);
+/// <summary>Everything <c>proxy run</c> was told: the gateway's options (access log included) and the log level.</summary>
+internal sealed record RunSettings(ProxyGatewayOptions Gateway, LogLevel LogLevel);
 
 /// <summary>The <c>--admin</c> value: an address, or null for <c>off</c>.</summary>
 internal sealed record AdminSetting(IPEndPoint? EndPoint)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Proxy.Engine;
 using Proxy.Engine.Config;
+using Proxy.Engine.Logging;
 using Proxy.Hosting.Admin;
 using Proxy.Istio;
 
@@ -25,6 +26,7 @@ public sealed class ProxyGateway : IAsyncDisposable
 {
     private readonly ProxyServer _server;
     private readonly AdminEndpoint? _admin;
+    private readonly AccessLogWriter? _accessLog;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly TimeSpan _drainTimeout;
@@ -42,7 +44,14 @@ public sealed class ProxyGateway : IAsyncDisposable
         _logger = loggerFactory.CreateLogger<ProxyGateway>();
         _timeProvider = options.TimeProvider ?? TimeProvider.System;
         _drainTimeout = options.DrainTimeout;
-        _server = new ProxyServer(new ProxyServerOptions { LoggerFactory = loggerFactory, TimeProvider = _timeProvider, IoScheduling = options.IoScheduling });
+        _accessLog = OpenAccessLog(options);
+        _server = new ProxyServer(new ProxyServerOptions
+        {
+            LoggerFactory = loggerFactory,
+            TimeProvider = _timeProvider,
+            IoScheduling = options.IoScheduling,
+            AccessLog = _accessLog,
+        });
         if (options.AdminEndPoint is { } adminEndPoint)
         {
             _admin = new AdminEndpoint(adminEndPoint, () => _draining, () => _ = DrainAsync(), loggerFactory.CreateLogger<AdminEndpoint>());
@@ -51,6 +60,9 @@ public sealed class ProxyGateway : IAsyncDisposable
 
     /// <summary>The configuration being served.</summary>
     public ProxyConfig Config { get; }
+
+    /// <summary>The access log's writer (its written and dropped line counts); null when the log is off.</summary>
+    public AccessLogWriter? AccessLog => _accessLog;
 
     /// <summary>The engine's counters since start.</summary>
     public ProxyStatistics Statistics => _server.Statistics;
@@ -204,10 +216,26 @@ public sealed class ProxyGateway : IAsyncDisposable
                 await _admin.StopAsync().ConfigureAwait(false);
             }
 
-            // The drain already ran ProxyServer.StopAsync, which closes everything; nothing else to dispose.
+            // The drain already ran ProxyServer.StopAsync, which closes everything: no request logs any more, so the
+            // access log writes what is queued and closes.
+            if (_accessLog is not null)
+            {
+                await _accessLog.DisposeAsync().ConfigureAwait(false);
+            }
+
             HostingLog.GatewayStopped(_logger);
         }
     }
+
+    private static AccessLogWriter? OpenAccessLog(ProxyGatewayOptions options) => options.AccessLog switch
+    {
+        null or "" or "off" => null,
+        "stdout" => new AccessLogWriter(Console.OpenStandardOutput(), options.AccessLogFormat, leaveOpen: true),
+        // Appended to, shared for reading (tail -f) and for a rotating tool that renames it.
+        var path => new AccessLogWriter(
+            new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.Asynchronous),
+            options.AccessLogFormat),
+    };
 
     private void CancelDrainDeadline()
     {

@@ -34,6 +34,15 @@ public sealed class ProxyGatewayOptions
     /// <summary>Where the data path runs after socket completions (engine tuning; the CLI's hidden <c>--io-scheduling</c>).</summary>
     public Proxy.Engine.IoScheduling IoScheduling { get; set; } = Proxy.Engine.IoScheduling.Inline;
 
+    /// <summary>
+    /// Where the access log goes: <c>null</c> or <c>off</c> for none, <c>stdout</c> for standard output, else a file path
+    /// (appended to). One line per finished HTTP request, written off the request path.
+    /// </summary>
+    public string? AccessLog { get; set; }
+
+    /// <summary>The access log's format: Istio's default text, or JSON with Istio's field names.</summary>
+    public Proxy.Engine.Logging.AccessLogFormat AccessLogFormat { get; set; }
+
     /// <summary>Gateway port -> port actually bound (0 = any free port), so tests can run the real YAML side by side.</summary>
     public IDictionary<int, int> PortOverrides { get; } = new Dictionary<int, int>();
 

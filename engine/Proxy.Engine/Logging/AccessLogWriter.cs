@@ -46,13 +46,6 @@ public sealed class AccessLogWriter : IRequestLogSink, IAsyncDisposable
         _writer = Task.Run(WriteLoopAsync);
     }
 
-    /// <summary>Opens (appending to, or creating) the file at <paramref name="path"/>.</summary>
-    public static AccessLogWriter OpenFile(string path, AccessLogFormat format = AccessLogFormat.Text, int capacity = DefaultCapacity)
-    {
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0, FileOptions.Asynchronous);
-        return new AccessLogWriter(stream, format, capacity);
-    }
-
     public AccessLogFormat Format { get; }
 
     /// <summary>Lines dropped because the queue was full (or arrived after disposal).</summary>
