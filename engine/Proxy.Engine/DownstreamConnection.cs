@@ -151,7 +151,7 @@ internal sealed partial class DownstreamConnection : IThreadPoolWorkItem
 
     private Task ServeTcpAsync(ITcpRouter router, string? serverName)
     {
-        var handler = new TcpProxyConnection(_transport, _context);
+        var handler = new TcpProxyConnection(_transport, _context, serverName);
         SetHandler(handler);
         var route = router.Route(new TcpRouteContext(serverName, _socket.LocalEndPoint, _socket.RemoteEndPoint));
         return handler.RunAsync(route);

@@ -19,6 +19,9 @@ internal readonly record struct RequestRecord(int StatusCode, ResponseFlags Flag
 /// </summary>
 internal readonly ref struct RequestLogFields
 {
+    /// <summary>An L4 connection's line: no request fields (Envoy prints <c>"- - -" 0</c>).</summary>
+    public bool IsTcp { get; init; }
+
     /// <summary>When the request's first byte arrived (Envoy's %START_TIME%).</summary>
     public DateTimeOffset StartTime { get; init; }
 

@@ -49,7 +49,7 @@ internal static class AccessLogRenderer
         line.Write((byte)' ');
         WritePathOrDash(ref line, fields);
         line.Write((byte)' ');
-        line.Write(Protocol(fields.Version));
+        line.Write(Protocol(fields.IsTcp, fields.Version));
         line.Write("\" "u8);
         line.Write(record.StatusCode);
         line.Write((byte)' ');
@@ -113,9 +113,9 @@ internal static class AccessLogRenderer
             line.Write((byte)'"');
         }
 
-        line.Write(",\"protocol\":\""u8);
-        line.Write(Protocol(fields.Version));
-        line.Write("\",\"response_code\":"u8);
+        line.Write(",\"protocol\":"u8);
+        WriteJsonString(ref line, fields.IsTcp ? default : Protocol(tcp: false, fields.Version));
+        line.Write(",\"response_code\":"u8);
         line.Write(record.StatusCode);
         line.Write(",\"response_flags\":\""u8);
         WriteFlags(ref line, record.Flags);
@@ -127,9 +127,19 @@ internal static class AccessLogRenderer
         line.Write(fields.BytesSent);
         line.Write(",\"duration\":"u8);
         line.Write((long)fields.Duration.TotalMilliseconds);
-        line.Write(",\"upstream_service_time\":null,\"x_forwarded_for\":\""u8);
-        WriteForwardedFor(ref line, fields, json: true);
-        line.Write("\",\"user_agent\":"u8);
+        line.Write(",\"upstream_service_time\":null,\"x_forwarded_for\":"u8);
+        if (fields.ClientAddress.IsEmpty)
+        {
+            line.Write("null"u8);
+        }
+        else
+        {
+            line.Write((byte)'"');
+            WriteForwardedFor(ref line, fields, json: true);
+            line.Write((byte)'"');
+        }
+
+        line.Write(",\"user_agent\":"u8);
         WriteJsonString(ref line, fields.UserAgent);
         line.Write(",\"request_id\":"u8);
         WriteJsonString(ref line, fields.RequestId);
@@ -152,8 +162,8 @@ internal static class AccessLogRenderer
         line.Write("}\n"u8);
     }
 
-    private static ReadOnlySpan<byte> Protocol(Http1Version version)
-        => version == Http1Version.Http10 ? "HTTP/1.0"u8 : "HTTP/1.1"u8;
+    private static ReadOnlySpan<byte> Protocol(bool tcp, Http1Version version)
+        => tcp ? "-"u8 : version == Http1Version.Http10 ? "HTTP/1.0"u8 : "HTTP/1.1"u8;
 
     /// <summary>Envoy's %START_TIME% default: UTC, milliseconds, e.g. <c>2026-11-28T09:51:34.123Z</c>.</summary>
     private static void WriteStartTime(ref LineBuilder line, DateTimeOffset start)
@@ -185,6 +195,12 @@ internal static class AccessLogRenderer
     /// <summary>x-forwarded-for as forwarded upstream: the client's value, then the client's address appended.</summary>
     private static void WriteForwardedFor(ref LineBuilder line, in RequestLogFields fields, bool json = false)
     {
+        if (fields.ClientAddress.IsEmpty)
+        {
+            line.Write(json ? "null"u8 : "-"u8);
+            return;
+        }
+
         if (!fields.ForwardedFor.IsEmpty)
         {
             if (json)

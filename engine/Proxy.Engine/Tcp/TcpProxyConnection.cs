@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Proxy.Engine.Http;
 using Proxy.Engine.Routing;
 using Proxy.Engine.Transport;
 using Proxy.Engine.Upstream;
@@ -27,10 +28,19 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
     private long _lastActivity;
     private int _timedOut;
 
-    public TcpProxyConnection(ITransportConnection downstream, ProxyContext context)
+    // What the connection came to, for its access-log line (Envoy logs a TCP connection once, when it closes).
+    private readonly string? _serverName;
+    private long _bytesReceived;
+    private long _bytesSent;
+
+    /// <param name="downstream">The client connection.</param>
+    /// <param name="context">What every connection of the server shares.</param>
+    /// <param name="serverName">The SNI of a TLS passthrough connection, or null (the access log's requested server name).</param>
+    public TcpProxyConnection(ITransportConnection downstream, ProxyContext context, string? serverName = null)
     {
         _downstream = downstream;
         _context = context;
+        _serverName = serverName;
     }
 
     /// <summary>L4 connections are not closed by a drain; the stop deadline ends them (as Envoy's drain does).</summary>
@@ -73,19 +83,26 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
     {
         var stats = _context.Statistics;
         Interlocked.Increment(ref stats.TcpConnectionsOpened);
+        var started = _context.TimeProvider.GetTimestamp();
+        var flags = ResponseFlags.None;
+        ClusterState? cluster = null;
+        EndpointState? endpoint = null;
+        System.Net.IPEndPoint? upstreamLocal = null;
         try
         {
-            var cluster = route?.PickCluster()?.State;
+            cluster = route?.PickCluster()?.State;
             if (route is null || cluster is null)
             {
                 Interlocked.Increment(ref stats.TcpNoRoute);
+                flags = ResponseFlags.NoRoute;
                 return;
             }
 
-            var endpoint = cluster.PickEndpoint(new LoadBalancerContext(null, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)).Endpoint;
+            endpoint = cluster.PickEndpoint(new LoadBalancerContext(null, _downstream.RemoteEndPoint, _downstream.LocalEndPoint)).Endpoint;
             if (endpoint is null)
             {
                 Interlocked.Increment(ref stats.TcpUpstreamConnectFailures);
+                flags = ResponseFlags.NoHealthyUpstream;
                 return;
             }
 
@@ -100,9 +117,11 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
                     if (failure == LeaseFailure.Overflow)
                     {
                         Log.Overflow(_context.Logger, cluster.Config.Name);
+                        flags = ResponseFlags.UpstreamOverflow;
                         return;
                     }
 
+                    flags = ResponseFlags.UpstreamConnectionFailure;
                     Interlocked.Increment(ref stats.TcpUpstreamConnectFailures);
                     Log.ConnectFailed(_context.Logger, endpoint, error);
                     return;
@@ -111,6 +130,7 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
                 _idleTimeout = cluster.Config.IdleTimeout;
                 Volatile.Write(ref _lastActivity, _context.TimeProvider.GetTimestamp());
                 Volatile.Write(ref _upstream, upstream);
+                upstreamLocal = upstream.Transport.LocalEndPoint;
                 try
                 {
                     await PumpBothWaysAsync(upstream.Transport).ConfigureAwait(false);
@@ -130,8 +150,34 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
         finally
         {
             Interlocked.Increment(ref stats.TcpConnectionsClosed);
+            LogConnection(started, flags, cluster, endpoint, upstreamLocal);
             Dispose();
         }
+    }
+
+    /// <summary>The connection's access-log line: Envoy's TCP form, no request fields (<c>"- - -" 0</c>).</summary>
+    private void LogConnection(long started, ResponseFlags flags, ClusterState? cluster, EndpointState? endpoint, System.Net.IPEndPoint? upstreamLocal)
+    {
+        if (_context.Options.AccessLog is not IRequestLogSink log)
+        {
+            return;
+        }
+
+        var duration = _context.TimeProvider.GetElapsedTime(started);
+        var record = new RequestRecord(0, flags, null, endpoint, endpoint is null ? 0 : 1);
+        log.OnRequestCompleted(record, new RequestLogFields
+        {
+            IsTcp = true,
+            StartTime = _context.TimeProvider.GetUtcNow() - duration,
+            Duration = duration,
+            BytesReceived = Volatile.Read(ref _bytesReceived),
+            BytesSent = Volatile.Read(ref _bytesSent),
+            UpstreamCluster = cluster?.Config.Name,
+            UpstreamLocalAddress = upstreamLocal,
+            DownstreamLocalAddress = _downstream.LocalEndPoint,
+            DownstreamRemoteAddress = _downstream.RemoteEndPoint,
+            RequestedServerName = _serverName,
+        });
     }
 
     public void Dispose() => _aborted.Dispose();
@@ -180,6 +226,7 @@ internal sealed partial class TcpProxyConnection : IConnectionHandler, IDisposab
                     }
 
                     Interlocked.Add(ref fromClient ? ref stats.TcpBytesReceived : ref stats.TcpBytesSent, buffer.Length);
+                    Interlocked.Add(ref fromClient ? ref _bytesReceived : ref _bytesSent, buffer.Length);
                     Volatile.Write(ref _lastActivity, timeProvider.GetTimestamp());
                     reader.AdvanceTo(buffer.End);
                     var flush = await writer.FlushAsync().ConfigureAwait(false);

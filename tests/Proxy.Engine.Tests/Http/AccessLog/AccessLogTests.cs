@@ -23,7 +23,7 @@ public sealed partial class AccessLogTests : IDisposable
 
     // One group per operator of Istio's default text format, in order. Envoy: "unset values print -".
     [GeneratedRegex("""
-        ^\[(?<start>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] "(?<method>\S+) (?<path>\S+) (?<protocol>HTTP/1\.[01])" (?<code>\d+) (?<flags>\S+) (?<details>\S+) (?<termination>\S+) "(?<failure>[^"]*)" (?<received>\d+) (?<sent>\d+) (?<duration>\d+) (?<service>\S+) "(?<xff>[^"]*)" "(?<ua>[^"]*)" "(?<id>[^"]*)" "(?<authority>[^"]*)" "(?<host>[^"]*)" (?<cluster>\S+) (?<upstreamLocal>\S+) (?<downstreamLocal>\S+) (?<downstreamRemote>\S+) (?<sni>\S+) (?<route>\S+)$
+        ^\[(?<start>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] "(?<method>\S+) (?<path>\S+) (?<protocol>HTTP/1\.[01]|-)" (?<code>\d+) (?<flags>\S+) (?<details>\S+) (?<termination>\S+) "(?<failure>[^"]*)" (?<received>\d+) (?<sent>\d+) (?<duration>\d+) (?<service>\S+) "(?<xff>[^"]*)" "(?<ua>[^"]*)" "(?<id>[^"]*)" "(?<authority>[^"]*)" "(?<host>[^"]*)" (?<cluster>\S+) (?<upstreamLocal>\S+) (?<downstreamLocal>\S+) (?<downstreamRemote>\S+) (?<sni>\S+) (?<route>\S+)$
         """)]
     private static partial Regex TextLine();
 
@@ -188,6 +188,50 @@ public sealed partial class AccessLogTests : IDisposable
         Assert.Equal("NR", n.GetProperty("response_flags").GetString());
         Assert.Equal(JsonValueKind.Null, n.GetProperty("upstream_host").ValueKind);
         Assert.Equal(JsonValueKind.Null, n.GetProperty("route_name").ValueKind);
+    }
+
+    [Fact]
+    public async Task TcpConnection_OneLineWhenItCloses_WithNoRequestFields()
+    {
+        // Istio's TCP lines carry no request: "- - -" 0, then the byte counts and the upstream (Envoy tcp_proxy).
+        await using var echo = new EchoBackend();
+        var cluster = ProxyFixture.Cluster("outbound|9000||tcp.test", echo.EndPoint);
+        var path = Path.Combine(_directory, "access.log");
+
+        await using (var log = OpenFile(path, AccessLogFormat.Text))
+        {
+            await using var proxy = await TlsProxyFixture.StartAsync(e => Tls.L4Tests.TcpListener(e, cluster), [cluster], new ProxyServerOptions { AccessLog = log });
+            using var socket = await Tls.L4Tests.ConnectAsync(proxy.EndPoint);
+            await socket.SendAsync("ping!"u8.ToArray());
+            socket.Shutdown(SocketShutdown.Send);
+            var buffer = new byte[16];
+            var received = 0;
+            for (var i = 0; i < 16 && received < 5; i++)
+            {
+                var n = await socket.ReceiveAsync(buffer.AsMemory(received)).AsTask().WaitAsync(TestTimeouts.Default);
+                if (n == 0)
+                {
+                    break;
+                }
+
+                received += n;
+            }
+
+            Assert.Equal(5, received);
+            await WaitForLineAsync(log, path);
+        }
+
+        var line = Assert.Single(File.ReadAllLines(path));
+        var m = TextLine().Match(line);
+        Assert.True(m.Success, line);
+        Assert.StartsWith("[", line, StringComparison.Ordinal);
+        Assert.Contains("] \"- - -\" 0 - - - \"-\" 5 5 ", line, StringComparison.Ordinal);
+        Assert.Equal("-", m.Groups["xff"].Value);
+        Assert.Equal("-", m.Groups["id"].Value);
+        Assert.Equal($"127.0.0.1:{echo.EndPoint.Port}", m.Groups["host"].Value);
+        Assert.Equal("outbound|9000||tcp.test", m.Groups["cluster"].Value);
+        Assert.Matches(@"^127\.0\.0\.1:\d+$", m.Groups["upstreamLocal"].Value);
+        Assert.Equal("-", m.Groups["route"].Value);
     }
 
     [Fact]
