@@ -25,6 +25,10 @@ internal static class AccessLogRenderer
 
     private const string StartTimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
 
+    // Printable ASCII but the quote and the backslash: copied into a JSON string as they are.
+    private static readonly System.Buffers.SearchValues<byte> JsonPlain = System.Buffers.SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
     public static LineBuilder Render(AccessLogFormat format, in RequestRecord record, in RequestLogFields fields)
     {
         var line = new LineBuilder(InitialLineSize);
@@ -338,9 +342,6 @@ internal static class AccessLogRenderer
             WriteJsonByte(ref line, b);
         }
     }
-
-    private static readonly System.Buffers.SearchValues<byte> JsonPlain = System.Buffers.SearchValues.Create(
-        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
     private static void WriteJsonByte(ref LineBuilder line, byte b)
     {
