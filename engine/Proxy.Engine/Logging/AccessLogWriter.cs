@@ -48,6 +48,10 @@ public sealed class AccessLogWriter : IRequestLogSink, IAsyncDisposable
 
     public AccessLogFormat Format { get; }
 
+    /// <summary>How long <see cref="DisposeAsync"/> waits for the queued lines to be written; a stream stuck longer
+    /// (a hung disk, a stdout nobody reads) loses them, so a stop cannot hang on the log.</summary>
+    public TimeSpan CloseTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Lines dropped because the queue was full (or arrived after disposal).</summary>
     public long DroppedLines => Volatile.Read(ref _dropped);
 
@@ -77,7 +81,15 @@ public sealed class AccessLogWriter : IRequestLogSink, IAsyncDisposable
         }
 
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        try
+        {
+            await _writer.WaitAsync(CloseTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The stream is stuck: what is still queued is lost. Closing it below may wake the blocked write.
+        }
+
         if (!_leaveOpen)
         {
             await _stream.DisposeAsync().ConfigureAwait(false);

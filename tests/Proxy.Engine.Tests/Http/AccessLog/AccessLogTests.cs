@@ -264,6 +264,26 @@ public sealed partial class AccessLogTests : IDisposable
         Assert.Equal(log.WrittenLines, stream.Lines);
     }
 
+    [Fact]
+    public async Task StuckStream_DisposeGivesUpAfterCloseTimeout()
+    {
+        // A stop must not hang on a log stream that never accepts: the queued lines are given up.
+        var stream = new BlockingStream();
+        var log = new AccessLogWriter(stream, AccessLogFormat.Text, capacity: 4) { CloseTimeout = TimeSpan.FromMilliseconds(200) };
+        await using (var backend = new TestBackend(_ => BackendReply.Ok("ok")))
+        await using (var proxy = await StartAsync(ProxyFixture.Cluster("c", backend.EndPoint), log))
+        {
+            await using var client = await proxy.ConnectAsync();
+            await client.SendAsync("GET /r HTTP/1.1\r\nHost: a\r\n\r\n");
+            Assert.Equal(200, (await client.ReadResponseAsync()).Status);
+            await FailureTests.PollAsync(() => stream.Blocked);
+        }
+
+        await log.DisposeAsync().AsTask().WaitAsync(TestTimeouts.Default);
+        Assert.Equal(0, log.WrittenLines);
+        stream.Release();
+    }
+
     private static AccessLogWriter OpenFile(string path, AccessLogFormat format)
         => new(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite), format);
 
