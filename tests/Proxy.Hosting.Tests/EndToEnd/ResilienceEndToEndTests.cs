@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -93,38 +92,9 @@ public sealed class ResilienceEndToEndTests : IAsyncLifetime
         return response;
     }
 
-    private static string Yaml(int healthyPort, int unavailablePort, int silentPort) => string.Format(CultureInfo.InvariantCulture, """
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata:
-          name: gw
-        spec:
-          servers:
-          - port: {{number: 8080, name: http, protocol: HTTP}}
-            hosts: ["*"]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata:
-          name: app
-        spec:
-          hosts: [app.internal]
-          ports: [{{number: 80, name: http, protocol: HTTP}}]
-          resolution: STATIC
-          endpoints:
-          - {{address: 127.0.0.1, ports: {{http: {0}}}}}
-          - {{address: 127.0.0.1, ports: {{http: {1}}}}}
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata:
-          name: silent
-        spec:
-          hosts: [silent.internal]
-          ports: [{{number: 80, name: http, protocol: HTTP}}]
-          resolution: STATIC
-          endpoints: [{{address: 127.0.0.1, ports: {{http: {2}}}}}]
-        ---
+    private static string Yaml(int healthyPort, int unavailablePort, int silentPort) =>
+        IstioYaml.Gateway + IstioYaml.ServiceEntry("app", "app.internal", healthyPort, unavailablePort)
+        + IstioYaml.ServiceEntry("silent", "silent.internal", silentPort) + """
         apiVersion: networking.istio.io/v1
         kind: DestinationRule
         metadata:
@@ -133,8 +103,8 @@ public sealed class ResilienceEndToEndTests : IAsyncLifetime
           host: app.internal
           trafficPolicy:
             connectionPool:
-              tcp: {{maxConnections: 10, connectTimeout: 2s}}
-              http: {{http1MaxPendingRequests: 10, http2MaxRequests: 20, maxRetries: 5}}
+              tcp: {maxConnections: 10, connectTimeout: 2s}
+              http: {http1MaxPendingRequests: 10, http2MaxRequests: 20, maxRetries: 5}
             outlierDetection:
               consecutive5xxErrors: 2
               interval: 10s
@@ -150,8 +120,8 @@ public sealed class ResilienceEndToEndTests : IAsyncLifetime
           gateways: [gw]
           http:
           - timeout: 10s
-            retries: {{attempts: 3, perTryTimeout: 5s, retryOn: gateway-error}}
-            route: [{{destination: {{host: app.internal}}}}]
+            retries: {attempts: 3, perTryTimeout: 5s, retryOn: gateway-error}
+            route: [{destination: {host: app.internal}}]
         ---
         apiVersion: networking.istio.io/v1
         kind: VirtualService
@@ -162,8 +132,8 @@ public sealed class ResilienceEndToEndTests : IAsyncLifetime
           gateways: [gw]
           http:
           - timeout: 1s
-            route: [{{destination: {{host: silent.internal}}}}]
-        """, healthyPort, unavailablePort, silentPort);
+            route: [{destination: {host: silent.internal}}]
+        """;
 
     /// <summary>A loopback backend that answers every request head with the same bytes, or (reply null) never answers;
     /// counts the request heads it received.</summary>

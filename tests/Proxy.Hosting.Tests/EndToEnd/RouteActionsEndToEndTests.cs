@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -136,36 +135,8 @@ public sealed class RouteActionsEndToEndTests : IAsyncLifetime
         throw new InvalidOperationException("no end of head in 8 KiB");
     }
 
-    private static string Yaml(int appPort, int shadowPort) => string.Format(CultureInfo.InvariantCulture, """
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata:
-          name: gw
-        spec:
-          servers:
-          - port: {{number: 8080, name: http, protocol: HTTP}}
-            hosts: ["*"]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata:
-          name: app
-        spec:
-          hosts: [app.internal]
-          ports: [{{number: 80, name: http, protocol: HTTP}}]
-          resolution: STATIC
-          endpoints: [{{address: 127.0.0.1, ports: {{http: {0}}}}}]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata:
-          name: shadow
-        spec:
-          hosts: [shadow.internal]
-          ports: [{{number: 80, name: http, protocol: HTTP}}]
-          resolution: STATIC
-          endpoints: [{{address: 127.0.0.1, ports: {{http: {1}}}}}]
-        ---
+    private static string Yaml(int appPort, int shadowPort) =>
+        IstioYaml.Gateway + IstioYaml.ServiceEntry("app", "app.internal", appPort) + IstioYaml.ServiceEntry("shadow", "shadow.internal", shadowPort) + """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata:
@@ -174,28 +145,28 @@ public sealed class RouteActionsEndToEndTests : IAsyncLifetime
           hosts: [actions.example.com]
           gateways: [gw]
           http:
-          - match: [{{uri: {{prefix: /old}}}}]
-            redirect: {{uri: /new, redirectCode: 302}}
-          - match: [{{uri: {{exact: /teapot}}}}]
-            directResponse: {{status: 418, body: {{string: short and stout}}}}
-          - match: [{{uri: {{exact: /fault}}}}]
-            fault: {{abort: {{httpStatus: 503, percentage: {{value: 100}}}}}}
-            route: [{{destination: {{host: app.internal}}}}]
-          - match: [{{uri: {{exact: /mirrored}}}}]
-            route: [{{destination: {{host: app.internal}}}}]
-            mirror: {{host: shadow.internal}}
-          - match: [{{uri: {{prefix: /api}}}}]
-            rewrite: {{uri: /v2}}
+          - match: [{uri: {prefix: /old}}]
+            redirect: {uri: /new, redirectCode: 302}
+          - match: [{uri: {exact: /teapot}}]
+            directResponse: {status: 418, body: {string: short and stout}}
+          - match: [{uri: {exact: /fault}}]
+            fault: {abort: {httpStatus: 503, percentage: {value: 100}}}
+            route: [{destination: {host: app.internal}}]
+          - match: [{uri: {exact: /mirrored}}]
+            route: [{destination: {host: app.internal}}]
+            mirror: {host: shadow.internal}
+          - match: [{uri: {prefix: /api}}]
+            rewrite: {uri: /v2}
             headers:
               request:
-                set: {{x-env: test}}
+                set: {x-env: test}
                 remove: [x-debug]
               response:
-                add: {{x-served-by: gateway}}
+                add: {x-served-by: gateway}
             corsPolicy:
-              allowOrigins: [{{exact: "https://app.example.com"}}]
+              allowOrigins: [{exact: "https://app.example.com"}]
               allowMethods: [GET, POST]
               maxAge: 1h
-            route: [{{destination: {{host: app.internal}}}}]
-        """, appPort, shadowPort);
+            route: [{destination: {host: app.internal}}]
+        """;
 }

@@ -204,29 +204,7 @@ public sealed class ResilienceSoakTests(ITestOutputHelper output)
         }
     }
 
-    private static string Yaml(int a, int b, int c) => string.Format(CultureInfo.InvariantCulture, """
-        apiVersion: networking.istio.io/v1
-        kind: Gateway
-        metadata:
-          name: gw
-        spec:
-          servers:
-          - port: {{number: 8080, name: http, protocol: HTTP}}
-            hosts: ["*"]
-        ---
-        apiVersion: networking.istio.io/v1
-        kind: ServiceEntry
-        metadata:
-          name: app
-        spec:
-          hosts: [app.internal]
-          ports: [{{number: 80, name: http, protocol: HTTP}}]
-          resolution: STATIC
-          endpoints:
-          - {{address: 127.0.0.1, ports: {{http: {0}}}}}
-          - {{address: 127.0.0.1, ports: {{http: {1}}}}}
-          - {{address: 127.0.0.1, ports: {{http: {2}}}}}
-        ---
+    private static string Yaml(int a, int b, int c) => IstioYaml.Gateway + IstioYaml.ServiceEntry("app", "app.internal", a, b, c) + """
         apiVersion: networking.istio.io/v1
         kind: VirtualService
         metadata:
@@ -235,7 +213,7 @@ public sealed class ResilienceSoakTests(ITestOutputHelper output)
           hosts: [soak.example.com]
           gateways: [gw]
           http:
-          - route: [{{destination: {{host: app.internal}}}}]
+          - route: [{destination: {host: app.internal}}]
             timeout: 3s
             retries:
               attempts: 3
@@ -262,5 +240,5 @@ public sealed class ResilienceSoakTests(ITestOutputHelper output)
               interval: 1s
               baseEjectionTime: 2s
               maxEjectionPercent: 34
-        """, a, b, c);
+        """;
 }
